@@ -1,0 +1,7 @@
+"""`python -m taskbot` is the `taskbot` command."""
+
+import sys
+
+from taskbot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,157 @@
+"""Delivery: transports (console, Telegram) and the tick that turns due reminders into digests.
+
+A delivery is recorded in the ledger only after its transport confirmed it, so a restart never
+re-sends what was confirmed and never drops what was not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from .digest import DigestPart, render
+from .planning import Delivery, recipients
+
+log = logging.getLogger("taskbot.delivery")
+
+CATCH_UP_GAP = timedelta(minutes=10)  # a longer gap since the last tick means the bot was down
+
+
+class ChatGone(Exception):
+    """The chat cannot be reached any more (bot blocked, chat deleted): deactivate it."""
+
+
+class ChatMoved(Exception):
+    """A group became a supergroup: the chat has a new id."""
+
+    def __init__(self, new_id: int):
+        super().__init__(f"chat moved to {new_id}")
+        self.new_id = new_id
+
+
+class Transport(Protocol):
+    async def send(self, chat_id: int, part: DigestPart, coordinator: bool) -> int:
+        """Deliver one message; return its message id. Raises ChatGone, ChatMoved or any transient error."""
+
+
+class ConsoleTransport:
+    """Without a Telegram token: print what would be sent and append it to an outbox file."""
+
+    def __init__(self, outbox: str | None, stream=None, clock=None):
+        self.outbox, self.stream, self.clock = outbox, stream or sys.stdout, clock
+        self._next_id = 0
+
+    async def send(self, chat_id, part: DigestPart, coordinator: bool) -> int:
+        self._next_id += 1
+        print(f"--- would send to chat {chat_id} ---\n{part.text}\n", file=self.stream, flush=True)
+        if self.outbox:
+            record = {"chat_id": chat_id, "text": part.text, "tasks": list(part.task_ids),
+                      "at": self.clock.now().isoformat() if self.clock else None}
+            with open(self.outbox, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return self._next_id
+
+
+@dataclass
+class TickReport:
+    """What one tick did: for logs, tests and benchmarks."""
+
+    at: datetime
+    catch_up: bool = False
+    reminders: int = 0
+    chats: int = 0
+    messages: int = 0
+    recorded: int = 0
+    failed_chats: list = field(default_factory=list)
+    deactivated: list = field(default_factory=list)
+
+
+def relevant_after_gap(deliveries: list[Delivery], today) -> list[Delivery]:
+    """Catch-up after downtime: drop stale pre-deadline notes, keep the latest note per item and chat."""
+    latest: dict[tuple, Delivery] = {}
+    for d in deliveries:
+        r = d.reminder
+        if r.due is not None and r.due < today and r.kind not in ("overdue", "escalation"):
+            continue  # "7 days before" a date that has passed
+        key = (r.item, d.chat_id)
+        if key not in latest or r.at >= latest[key].reminder.at:
+            latest[key] = d
+    return list(latest.values())
+
+
+class Dispatcher:
+    """Sends digests through a transport and keeps the ledger; unconfirmed deliveries are retried."""
+
+    def __init__(self, store, transport: Transport, concurrency: int = 64):
+        self.store, self.transport = store, transport
+        self.pending: dict[str, Delivery] = {}  # key -> delivery not yet confirmed
+        self._sem = asyncio.Semaphore(concurrency)
+
+    def earliest_pending(self) -> datetime | None:
+        return min((d.reminder.at for d in self.pending.values()), default=None)
+
+    async def dispatch(self, deliveries: list[Delivery], registry, now: datetime, catch_up: bool,
+                       langs: dict | None = None, coordinators=()) -> TickReport:
+        report = TickReport(now, catch_up, len({d.reminder.item for d in deliveries}))
+        for d in deliveries:
+            self.pending.setdefault(d.key, d)
+        batch = list(self.pending.values())
+        sent = self.store.sent_keys([d.key for d in batch])
+        for k in sent:
+            self.pending.pop(k, None)
+        by_chat: dict[int, list[Delivery]] = {}
+        for d in self.pending.values():
+            by_chat.setdefault(d.chat_id, []).append(d)
+        report.chats = len(by_chat)
+        today = now.astimezone(registry.settings.tz).date()
+        leads = {d.reminder.task_id: "、".join(registry.by_id[d.reminder.task_id].lead or
+                                               registry.by_id[d.reminder.task_id].responsible or ())
+                 for ds in by_chat.values() for d in ds if d.role == "coordinator" and d.reminder.task_id in registry.by_id}
+        coordinators = set(coordinators)
+
+        async def one(chat_id: int, items: list[Delivery]):
+            lang = (langs or {}).get(chat_id, "zh")
+            parts = render(items, today, lang, catch_up, leads)
+            async with self._sem:
+                try:
+                    msg_id = None
+                    for part in parts:
+                        msg_id = await self.transport.send(chat_id, part, chat_id in coordinators)
+                        report.messages += 1
+                except ChatGone as exc:
+                    self.store.deactivate_chat(chat_id, str(exc) or "blocked", now)
+                    report.deactivated.append(chat_id)
+                    for d in items:
+                        self.pending.pop(d.key, None)
+                    log.warning("chat %s deactivated: %s", chat_id, exc)
+                    return
+                except ChatMoved as exc:
+                    self.store.migrate_chat(chat_id, exc.new_id, now)
+                    for d in items:
+                        self.pending.pop(d.key, None)
+                        moved = Delivery(d.reminder, exc.new_id, d.unit, d.role)
+                        self.pending[moved.key] = moved
+                    report.failed_chats.append(chat_id)
+                    return
+                except Exception as exc:  # transient: stays pending, retried on the next tick
+                    report.failed_chats.append(chat_id)
+                    log.warning("delivery to chat %s failed, will retry: %s", chat_id, exc.__class__.__name__)
+                    return
+            rows = [(d.key, d.reminder.item, d.reminder.kind, d.chat_id, d.reminder.at.date()) for d in items]
+            self.store.record_sent(rows, msg_id, now)
+            report.recorded += len(rows)
+            for d in items:
+                self.pending.pop(d.key, None)
+
+        await asyncio.gather(*(one(c, items) for c, items in by_chat.items()))
+        return report
+
+
+def address(registry, reminders, members: dict, coordinators) -> list[Delivery]:
+    """Deliveries for chats: reminders times the liaison chats of their units (and coordinators)."""
+    return [d for r in reminders for d in recipients(registry, r, members, coordinators) if d.chat_id is not None]

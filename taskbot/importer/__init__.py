@@ -1,0 +1,139 @@
+"""`taskbot import`: gazette-style Chinese policy text -> a `tasks.yaml` registry draft.
+
+Rule-based and offline: text.py cleans PDF text and cuts documents and sections,
+assign.py reads assignment forms, deadlines.py deadline words, targets.py indicator annexes,
+core.py puts them together.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import yaml
+
+from .core import ImportResult, import_text
+from .deadlines import Deadline, parse_deadline
+
+__all__ = ["Deadline", "ImportResult", "cli_import", "dump_registry", "import_text", "parse_deadline"]
+
+_DOC_KEYS = ("number", "title", "plan_title", "issued", "issuer")
+_TASK_KEYS = ("id", "doc", "ref", "title", "detail", "lead", "responsible", "cooperating", "due",
+              "due_text", "milestones", "every", "kind", "source_line")
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _list(dumper, data):
+    # lists of names read best inline (`lead: [市城管局]`); milestones in block style
+    flow = all(isinstance(x, str) for x in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+def _none(dumper, _):
+    return dumper.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+_Dumper.add_representer(list, _list)
+_Dumper.add_representer(type(None), _none)
+
+
+def dump_registry(result: ImportResult) -> str:
+    """YAML text of the documents and tasks, keys in the registry's order."""
+    docs = []
+    for d in result.documents:
+        docs.append({k: d[k] for k in _DOC_KEYS if k in d and not (k == "plan_title" and d[k] is None)})
+    tasks = []
+    for t in result.tasks:
+        out = {}
+        for k in _TASK_KEYS:
+            v = t.get(k)
+            if k in ("ref", "detail") and v is None:
+                continue
+            if k == "milestones":
+                v = [{"due": m["due"], "title": m["title"]} for m in v or []]
+            out[k] = v
+        tasks.append(out)
+    return yaml.dump({"documents": docs, "tasks": tasks}, Dumper=_Dumper, allow_unicode=True,
+                     sort_keys=False, default_flow_style=False, width=100)
+
+
+def _bar(stream, width=30):
+    state = {"last": -1}
+
+    def progress(done: int, total: int):
+        pct = min(100, done * 100 // max(1, total))
+        if pct == state["last"]:
+            return
+        state["last"] = pct
+        filled = width * pct // 100
+        stream.write(f"\rimport: [{'#' * filled}{'.' * (width - filled)}] {pct:3d}% ({done}/{total} lines)")
+        if pct >= 100:
+            stream.write("\n")
+        stream.flush()
+    return progress
+
+
+def cli_import(text_path: str, out_path: str | None, units_path: str | None, stream=sys.stderr) -> int:
+    """`taskbot import TEXT [-o OUT] [--units U]`; 0 when the text was read, 1 when it could not be."""
+    from ..diagnostics import RegistryError
+    from ..units import load_units
+    from ..yamlsrc import decode
+
+    def say(msg: str):
+        print(f"import: {text_path}: {msg}", file=stream)
+
+    try:
+        with open(text_path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        say("file not found")
+        return 1
+    except IsADirectoryError:
+        say("is a directory, not a text file")
+        return 1
+    except OSError as exc:
+        say(f"cannot read the file: {exc.strerror or exc}")
+        return 1
+    if not raw.strip():
+        say("the file is empty")
+        return 1
+    try:
+        text = decode(raw)
+    except UnicodeError as exc:
+        say(f"cannot read the file: {exc}")
+        return 1
+    if not text.strip():
+        say("the file is empty")
+        return 1
+    if not raw.decode("utf-8", errors="ignore") == text.lstrip("\ufeff") and not raw.startswith(b"\xef\xbb\xbf"):
+        say("not UTF-8; read as GB18030")
+    units = None
+    if units_path:
+        try:
+            units = load_units(units_path)
+        except RegistryError as exc:
+            for d in exc.diagnostics:
+                print(str(d), file=stream)
+            return 1
+    progress = _bar(stream) if text.count("\n") > 2000 else None
+    result = import_text(text, units, progress)
+    out = dump_registry(result)
+    if out_path:
+        try:
+            with open(out_path, "w", encoding="utf-8") as fh:
+                fh.write(out)
+        except OSError as exc:
+            print(f"import: {out_path}: cannot write: {exc.strerror or exc}", file=stream)
+            return 1
+    else:
+        sys.stdout.write(out)
+    if not result.documents:
+        say("no document headers found (issuer, title, number such as 郑政文〔2018〕143号)")
+    print(result.summary(), file=stream)
+    if result.unresolved:
+        print("unresolved names (add them to the unit directory or as aliases):", file=stream)
+        for name, n in result.unresolved.items():
+            print(f"  {name} ({n})", file=stream)
+    return 0

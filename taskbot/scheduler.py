@@ -1,0 +1,74 @@
+"""Waking the service: APScheduler jobs at the next send time plus a periodic sweep.
+
+The jobs run on an AsyncIOScheduler (the scheduler PTB's JobQueue wraps) in the bot's loop.
+Misfires coalesce; times come from the application's clock, mapped back to real time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+log = logging.getLogger("taskbot.scheduler")
+
+SWEEP = timedelta(seconds=60)
+
+
+class ReminderScheduler:
+    """Ticks the service at each send time and every minute; reloads when the registry file changes."""
+
+    def __init__(self, service, sweep: timedelta = SWEEP, on_tick=None):
+        self.service, self.sweep, self.on_tick = service, sweep, on_tick
+        self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
+        self._mtimes = self._stat()
+
+    def _stat(self):
+        out = []
+        for path in (self.service.config.registry, self.service.config.units):
+            try:
+                out.append(os.stat(path).st_mtime_ns)
+            except OSError:
+                out.append(None)
+        return out
+
+    def start(self) -> None:
+        self.scheduler.add_job(self.sweep_job, IntervalTrigger(seconds=self.sweep.total_seconds()),
+                               id="sweep", next_run_time=datetime.now().astimezone())
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    async def sweep_job(self) -> None:
+        mtimes = self._stat()
+        if mtimes != self._mtimes:
+            self._mtimes = mtimes
+            result = self.service.reload()
+            for d in result.diagnostics:
+                log.warning("%s", d)
+        await self.tick()
+
+    async def tick(self) -> None:
+        try:
+            report = await self.service.tick()
+        except Exception:  # a failing tick must not stop the scheduler; the ledger keeps it safe
+            log.exception("tick failed")
+            report = None
+        if report is not None and self.on_tick:
+            self.on_tick(report)
+        self.arm()
+
+    def arm(self) -> None:
+        """Schedule a wake at the next send time (in real time)."""
+        at = self.service.next_wake()
+        if at is None:
+            return
+        real = self.service.clock.to_real(at)
+        self.scheduler.add_job(self.tick, DateTrigger(run_date=real), id="wake", replace_existing=True)

@@ -1,0 +1,165 @@
+"""The running service: the current registry, the store, the agenda and the rules for changes.
+
+Bot handlers, HTTP routes and CLI commands call one method here and render its result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .delivery import CATCH_UP_GAP, Dispatcher, TickReport, address, relevant_after_gap
+from .diagnostics import Diagnostic, did_you_mean
+from .planning import Agenda
+from .registry import Registry, Task, check_files
+
+log = logging.getLogger("taskbot.service")
+
+MAX_NOTE = 500  # characters of a status note or progress report
+
+
+class NotAllowed(Exception):
+    """The caller may not do this (only coordinators change task status)."""
+
+
+class UnknownTask(LookupError):
+    """No such task id; the message carries a suggestion."""
+
+
+class TooLong(ValueError):
+    """An input is longer than allowed; nothing was stored."""
+
+
+@dataclass
+class ReloadResult:
+    ok: bool
+    diagnostics: list[Diagnostic]
+    summary: str = ""
+
+
+class Service:
+    """Holds what is current and applies every change through the store."""
+
+    def __init__(self, config, clock, store, registry: Registry, transport=None):
+        self.config, self.clock, self.store = config, clock, store
+        self.registry = registry
+        self.dispatcher = Dispatcher(store, transport) if transport is not None else None
+        self.listeners: list = []  # callables(event: str, task_id: str | None) after changes
+        self._lock = asyncio.Lock()
+        store.sync_registry(registry, clock.now())
+        last = store.last_tick()
+        self.agenda = Agenda(registry, store.task_states(), last or clock.now())
+
+    # --- who may do what -------------------------------------------------
+    @property
+    def coordinators(self) -> frozenset[int]:
+        return frozenset(self.registry.settings.coordinators) | frozenset(self.config.coordinators)
+
+    def is_coordinator(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.coordinators
+
+    def task(self, task_id: str) -> Task:
+        """A task by id (case-insensitive), or UnknownTask with a suggestion."""
+        tid = (task_id or "").strip().lower()
+        task = self.registry.by_id.get(tid)
+        if task is None:
+            raise UnknownTask(f"unknown task {task_id!r}{did_you_mean(tid, list(self.registry.by_id))}")
+        return task
+
+    # --- changes ---------------------------------------------------------
+    def set_status(self, task_id: str, status: str, user_id: int | None, note: str | None = None):
+        """Mark a task done or open again; only coordinators may."""
+        if not self.is_coordinator(user_id):
+            raise NotAllowed("only coordinators change task status")
+        task = self.task(task_id)
+        if note and len(note) > MAX_NOTE:
+            raise TooLong(f"the note has {len(note)} characters; the limit is {MAX_NOTE}")
+        now = self.clock.now()
+        state = self.store.set_status(task.id, status, str(user_id), note, now)
+        if status == "open":
+            self.agenda.reopen(task.id, now)
+        self._changed("status", task.id)
+        return task, state
+
+    def add_progress(self, task_id: str, unit: str, user_id: int, text: str) -> Task:
+        task = self.task(task_id)
+        if len(text) > MAX_NOTE:
+            raise TooLong(f"the report has {len(text)} characters; the limit is {MAX_NOTE}")
+        self.store.add_progress(task.id, unit, user_id, text, self.clock.now())
+        self._changed("progress", task.id)
+        return task
+
+    def reload(self) -> ReloadResult:
+        """Re-read the registry; an invalid one is rejected and the current one keeps serving."""
+        registry, diagnostics = check_files(self.config.registry, self.config.units)
+        if registry is None:
+            log.error("reload rejected: %d error(s); the previous registry keeps serving",
+                      sum(d.severity == "error" for d in diagnostics))
+            return ReloadResult(False, diagnostics)
+        if registry.fingerprint == self.registry.fingerprint:
+            return ReloadResult(True, diagnostics, "unchanged")
+        now = self.clock.now()
+        result = self.store.sync_registry(registry, now)
+        self.registry = registry
+        self.agenda = Agenda(registry, self.store.task_states(), self.store.last_tick() or now)
+        self._changed("reload", None)
+        summary = (f"{registry.summary()}; added {len(result.added)}, changed {len(result.changed)}, "
+                   f"withdrawn {len(result.withdrawn)}, restored {len(result.restored)}")
+        log.info("registry reloaded: %s", summary)
+        return ReloadResult(True, diagnostics, summary)
+
+    def _changed(self, event: str, task_id: str | None) -> None:
+        for listener in list(self.listeners):
+            listener(event, task_id)
+
+    # --- reminders -------------------------------------------------------
+    async def tick(self) -> TickReport:
+        """Send what is due since the last tick; after downtime, one catch-up digest per chat."""
+        async with self._lock:
+            now = self.clock.now()
+            last = self.store.last_tick()
+            if last is None or now < last:  # a fresh install does not treat the past as missed
+                self.store.set_last_tick(now)
+                self.agenda = Agenda(self.registry, self.store.task_states(), now)
+                return TickReport(now)
+            catch_up = now - last > CATCH_UP_GAP
+            due = self.agenda.pop_due(now, _LazyStates(self.store))
+            members = self.members() if due else {}
+            deliveries = address(self.registry, due, members, sorted(self.coordinators))
+            if catch_up:
+                deliveries = relevant_after_gap(deliveries, now.astimezone(self.registry.settings.tz).date())
+            report = TickReport(now, catch_up)
+            if self.dispatcher is not None and (deliveries or self.dispatcher.pending):
+                langs = {}
+                for chat_id in {d.chat_id for d in deliveries}:
+                    row = self.store.chat(chat_id)
+                    langs[chat_id] = row.lang if row else "zh"
+                report = await self.dispatcher.dispatch(deliveries, self.registry, now, catch_up, langs,
+                                                        self.coordinators)
+            pending = self.dispatcher.earliest_pending() if self.dispatcher else None
+            self.store.set_last_tick(min(now, pending - timedelta(microseconds=1)) if pending else now)
+            return report
+
+    def members(self) -> dict[str, list[int]]:
+        """Liaison chats by unit."""
+        return self.store.members()
+
+    def next_wake(self) -> datetime | None:
+        return self.agenda.next_at()
+
+
+class _LazyStates:
+    """Task state looked up only for the items that are due (keeps a tick's cost to what is due)."""
+
+    def __init__(self, store):
+        self.store, self._cache = store, {}
+
+    def get(self, task_id, default=None):
+        if task_id not in self._cache:
+            self._cache[task_id] = self.store.task_state(task_id)
+        return self._cache[task_id] or default
+
+    def __bool__(self):
+        return True

@@ -1,0 +1,400 @@
+"""The state store: what the registry cannot say (status, chats, liaisons, deliveries, audit, tokens).
+
+The registry (`tasks.yaml`) is the truth for task definitions; this database holds state. SQLite under
+data/ by default (WAL, synchronous=NORMAL, foreign keys, busy timeout, BEGIN IMMEDIATE transactions), or
+PostgreSQL from a postgresql:// URL, with the same models. No clock is read here: every method that
+records a time takes `now`, an aware datetime; every datetime returned is aware (UTC).
+Calls are synchronous and short; peewee keeps one connection per thread.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import date, datetime
+from typing import Iterable
+from urllib.parse import unquote
+
+from peewee import Database, SqliteDatabase, chunked
+
+from .store_models import (SCHEMA_VERSION, AuditRow, ChatRow, FeedTokenRow, Invite, InviteError, ProgressRow,
+                           SyncResult, TaskState, build_models, definition_hash, from_utc_text, migrate,
+                           to_utc_text, value_text)
+
+BUSY_TIMEOUT_MS = 10_000
+SQLITE_PRAGMAS = [("journal_mode", "wal"), ("synchronous", "NORMAL"), ("foreign_keys", 1),
+                  ("busy_timeout", BUSY_TIMEOUT_MS)]
+INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/l/L: easy to read out and type
+INVITE_LENGTH = 10
+FEED_SCOPES = ("all", "unit", "doc", "chat")
+STATUSES = ("open", "done")
+LANGS = ("zh", "en")
+_IN_CHUNK = 500  # keys per IN (...) query: well under SQLite's oldest variable limit (999)
+_ROW_CHUNK = 100  # rows per multi-row INSERT (7 columns: 700 variables)
+
+
+def ledger_key(item: str, kind: str, chat_id: int, day) -> str:
+    """The delivery-ledger key of one reminder: item|kind|chat_id|day."""
+    return f"{item}|{kind}|{chat_id}|{day.isoformat() if isinstance(day, date) else day}"
+
+
+def normalize_invite_code(code: str) -> str:
+    return "".join(ch for ch in str(code).upper() if ch not in " -_\t\n")
+
+
+def connect_db(url: str) -> Database:
+    """A peewee database for a path, sqlite:///path or postgresql://user:pass@host/db."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme and not scheme.startswith("sqlite"):
+        if not scheme.startswith(("postgres", "postgresql")):
+            raise ValueError(f"unsupported database URL scheme {scheme!r}; use a file path, "
+                             "sqlite:///path or postgresql://user:password@host/dbname")
+        from playhouse.db_url import connect
+        return connect(url)
+    path = unquote(url.split("://", 1)[1].split("?", 1)[0][1:]) if scheme else url
+    if not path:
+        raise ValueError(f"{url!r} has no file name; write sqlite:///data/taskbot.sqlite3")
+    if path != ":memory:" and os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000, lock_type="IMMEDIATE")
+
+
+class Store:
+    def __init__(self, db: Database):
+        self.db = db
+        self.m = build_models(db)
+
+    @classmethod
+    def open(cls, url: str) -> "Store":
+        store = cls(connect_db(url))
+        store.migrate()
+        return store
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations (one transaction); returns the versions applied."""
+        return migrate(self.m)
+
+    def schema_version(self) -> int:
+        return int(self.get_meta("schema_version") or 0)
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- registry sync and task state ------------------------------------------------------------------
+
+    def sync_registry(self, registry, now: datetime) -> SyncResult:
+        T = self.m.TaskRow
+        added, changed, withdrawn, restored, audits = [], [], [], [], []
+
+        def note(action, tid, before, after):
+            audits.append({"at": now, "actor": "registry", "action": action, "task_id": tid,
+                           "before": before, "after": after, "note": registry.fingerprint or None})
+
+        with self.db.atomic():
+            rows = {r["task_id"]: r for r in T.select(T.task_id, T.def_hash, T.withdrawn, T.sequence).dicts()}
+            fresh, seen = [], set()
+            for task in registry.tasks:
+                seen.add(task.id)
+                h, row = definition_hash(task), rows.get(task.id)
+                if row is None:
+                    fresh.append({"task_id": task.id, "doc": task.doc, "status": "open", "withdrawn": False,
+                                  "def_hash": h, "sequence": 0, "updated_at": now})
+                    added.append(task.id)
+                elif row["withdrawn"] or row["def_hash"] != h:
+                    T.update(def_hash=h, doc=task.doc, withdrawn=False, sequence=row["sequence"] + 1,
+                             updated_at=now).where(T.task_id == task.id).execute()
+                    if row["withdrawn"]:
+                        restored.append(task.id)
+                        note("restored", task.id, "withdrawn", "active")
+                    if row["def_hash"] != h:
+                        changed.append(task.id)
+                        note("changed", task.id, row["def_hash"], h)
+            for batch in chunked(fresh, _ROW_CHUNK):
+                T.insert_many(batch).execute()
+            for tid, row in rows.items():
+                if tid not in seen and not row["withdrawn"]:
+                    T.update(withdrawn=True, sequence=row["sequence"] + 1, updated_at=now).where(
+                        T.task_id == tid).execute()
+                    withdrawn.append(tid)
+                    note("withdrawn", tid, "active", "withdrawn")
+            for batch in chunked(audits, _ROW_CHUNK):
+                self.m.Audit.insert_many(batch).execute()
+            result = SyncResult(added, changed, withdrawn, restored)
+            if result:
+                self._bump()
+            if registry.fingerprint:
+                self.set_meta("registry_fingerprint", registry.fingerprint)
+        return result
+
+    @staticmethod
+    def _state(r: dict) -> TaskState:
+        return TaskState(r["task_id"], r["status"], r["done_by"], r["done_at"], r["note"], bool(r["withdrawn"]),
+                         r["sequence"], r["updated_at"], r["doc"], r["def_hash"])
+
+    def task_states(self) -> dict[str, TaskState]:
+        return {r["task_id"]: self._state(r) for r in self.m.TaskRow.select().dicts()}
+
+    def task_state(self, task_id: str) -> TaskState | None:
+        T = self.m.TaskRow
+        row = T.select().where(T.task_id == task_id).dicts().first()
+        return self._state(row) if row else None
+
+    def set_status(self, task_id: str, status: str, actor: str, note: str | None, now: datetime) -> TaskState:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}; valid: {', '.join(STATUSES)}")
+        T = self.m.TaskRow
+        with self.db.atomic():
+            old = self.task_state(task_id)
+            if old is None:
+                raise ValueError(f"unknown task {task_id!r}")
+            if old.status == status:
+                return old
+            done = status == "done"
+            T.update(status=status, done_by=str(actor) if done else None, done_at=now if done else None,
+                     note=note, sequence=old.sequence + 1, updated_at=now).where(T.task_id == task_id).execute()
+            self.audit(actor, "status", task_id, old.status, status, note, now)
+            self._bump()
+            return self.task_state(task_id)
+
+    def add_progress(self, task_id: str, unit: str | None, user_id: int | None, text: str, now: datetime) -> int:
+        with self.db.atomic():
+            if self.task_state(task_id) is None:
+                raise ValueError(f"unknown task {task_id!r}")
+            pid = self.m.Progress.insert(task_id=task_id, unit=unit, user_id=user_id, text=text, at=now).execute()
+            self._bump()
+        return pid
+
+    def progress(self, task_id: str) -> list[ProgressRow]:
+        P = self.m.Progress
+        q = P.select().where(P.task_id == task_id).order_by(P.at, P.id).dicts()
+        return [ProgressRow(r["id"], r["task_id"], r["unit"], r["user_id"], r["text"], r["at"]) for r in q]
+
+    def audit(self, actor, action: str, task_id: str | None, before, after, note: str | None,
+              now: datetime) -> int:
+        return self.m.Audit.insert(at=now, actor=str(actor), action=action, task_id=task_id,
+                                   before=value_text(before), after=value_text(after), note=note).execute()
+
+    def audit_log(self, task_id: str | None = None, limit: int = 100) -> list[AuditRow]:
+        """The latest audit rows, newest first."""
+        A = self.m.Audit
+        q = A.select()
+        if task_id is not None:
+            q = q.where(A.task_id == task_id)
+        return [AuditRow(**r) for r in q.order_by(A.id.desc()).limit(limit).dicts()]
+
+    # --- chats and liaisons ----------------------------------------------------------------------------
+
+    def upsert_chat(self, chat_id: int, type: str, title: str | None, now: datetime) -> ChatRow:
+        """Create or refresh a chat; a chat heard from again is active again."""
+        C = self.m.Chat
+        with self.db.atomic():
+            if C.get_or_none(C.chat_id == chat_id) is None:
+                C.insert(chat_id=chat_id, type=type, title=title, created_at=now).execute()
+            else:
+                C.update(type=type, title=title, active=True, deactivated_reason=None).where(
+                    C.chat_id == chat_id).execute()
+        return self.chat(chat_id)
+
+    def chat(self, chat_id: int) -> ChatRow | None:
+        C = self.m.Chat
+        row = C.select().where(C.chat_id == chat_id).dicts().first()
+        return ChatRow(**row) if row else None
+
+    def set_lang(self, chat_id: int, lang: str) -> None:
+        if lang not in LANGS:
+            raise ValueError(f"unknown language {lang!r}; valid: {', '.join(LANGS)}")
+        C = self.m.Chat
+        if C.update(lang=lang).where(C.chat_id == chat_id).execute() == 0:
+            raise ValueError(f"unknown chat {chat_id}")
+
+    def join(self, chat_id: int, unit: str, user_id: int | None, now: datetime) -> bool:
+        """Make the chat a liaison of `unit`; False if it already was. Creates an unseen chat row."""
+        M, C = self.m.Membership, self.m.Chat
+        with self.db.atomic():
+            if C.get_or_none(C.chat_id == chat_id) is None:
+                C.insert(chat_id=chat_id, type="unknown", created_at=now).execute()
+            if M.select().where(M.chat_id == chat_id, M.unit == unit).exists():
+                return False
+            M.insert(chat_id=chat_id, unit=unit, user_id=user_id, joined_at=now).execute()
+            self._bump()
+        return True
+
+    def leave(self, chat_id: int, unit: str | None = None) -> list[str]:
+        M = self.m.Membership
+        cond = (M.chat_id == chat_id) if unit is None else ((M.chat_id == chat_id) & (M.unit == unit))
+        with self.db.atomic():
+            units = sorted(r.unit for r in M.select(M.unit).where(cond))
+            if units:
+                M.delete().where(cond).execute()
+                self._bump()
+        return units
+
+    def chat_units(self, chat_id: int) -> list[str]:
+        M = self.m.Membership
+        return [u for (u,) in M.select(M.unit).where(M.chat_id == chat_id).order_by(M.unit).tuples()]
+
+    def members(self) -> dict[str, list[int]]:
+        """unit -> chat ids of its liaisons, active chats only (one query)."""
+        M, C = self.m.Membership, self.m.Chat
+        q = (M.select(M.unit, M.chat_id).join(C, on=(M.chat_id == C.chat_id)).where(C.active == True)  # noqa: E712
+             .order_by(M.unit, M.chat_id).tuples())
+        out: dict[str, list[int]] = {}
+        for unit, chat_id in q:
+            out.setdefault(unit, []).append(chat_id)
+        return out
+
+    def deactivate_chat(self, chat_id: int, reason: str, now: datetime) -> None:
+        """Stop sending to a chat (bot kicked, blocked, chat gone); its memberships are kept."""
+        C = self.m.Chat
+        with self.db.atomic():
+            if C.update(active=False, deactivated_reason=reason).where(C.chat_id == chat_id).execute():
+                self.audit("system", "chat_deactivated", None, str(chat_id), None, reason, now)
+
+    def migrate_chat(self, old_id: int, new_id: int, now: datetime) -> None:
+        """A group became a supergroup: move memberships, ledger entries and feed tokens to the new id."""
+        C, M, D, F = self.m.Chat, self.m.Membership, self.m.Delivery, self.m.FeedToken
+        with self.db.atomic():
+            old = self.chat(old_id)
+            if self.chat(new_id) is None:
+                C.insert(chat_id=new_id, type=old.type if old else "unknown", title=old.title if old else None,
+                         lang=old.lang if old else "zh", created_at=now).execute()
+            else:
+                C.update(active=True, deactivated_reason=None).where(C.chat_id == new_id).execute()
+            taken = set(self.chat_units(new_id))
+            if taken:
+                M.delete().where((M.chat_id == old_id) & M.unit.in_(list(taken))).execute()
+            M.update(chat_id=new_id).where(M.chat_id == old_id).execute()
+            moved = [{**r, "key": ledger_key(r["item"], r["kind"], new_id, r["day"]), "chat_id": new_id}
+                     for r in D.select().where(D.chat_id == old_id).dicts()]
+            for batch in chunked(moved, _ROW_CHUNK):
+                D.insert_many(batch).on_conflict_ignore().execute()
+            D.delete().where(D.chat_id == old_id).execute()
+            F.update(value=str(new_id)).where((F.chat_id == old_id) & (F.scope == "chat")).execute()
+            F.update(chat_id=new_id).where(F.chat_id == old_id).execute()
+            if old:
+                C.update(active=False, deactivated_reason=f"migrated to {new_id}").where(C.chat_id == old_id).execute()
+            self.audit("system", "chat_migrated", None, str(old_id), str(new_id), None, now)
+            self._bump()
+
+    # --- invites ---------------------------------------------------------------------------------------
+
+    def create_invite(self, unit: str, uses: int, expires_at: datetime | None, created_by, now: datetime) -> Invite:
+        if isinstance(uses, bool) or not isinstance(uses, int) or uses < 1:
+            raise ValueError(f"an invite needs at least one use, got {uses!r}")
+        I = self.m.Invite
+        with self.db.atomic():
+            while True:
+                code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+                if I.get_or_none(I.code == code) is None:
+                    break
+            I.insert(code=code, unit=unit, uses_left=uses, expires_at=expires_at,
+                     created_by=None if created_by is None else str(created_by), created_at=now).execute()
+        return Invite(code, unit, uses, from_utc_text(to_utc_text(expires_at)) if expires_at else None)
+
+    def redeem_invite(self, code: str, now: datetime) -> str:
+        """Use one redemption of an invite; returns its unit or raises InviteError(reason)."""
+        I, code = self.m.Invite, normalize_invite_code(code)
+        with self.db.atomic():
+            ok = I.update(uses_left=I.uses_left - 1).where(
+                (I.code == code) & (I.uses_left > 0) & (I.revoked == False)  # noqa: E712
+                & (I.expires_at.is_null() | (I.expires_at > now))).execute()
+            row = I.get_or_none(I.code == code)
+            if ok:
+                return row.unit
+        if row is None:
+            raise InviteError("unknown")
+        if row.revoked:
+            raise InviteError("revoked")
+        if row.expires_at is not None and row.expires_at <= now:
+            raise InviteError("expired")
+        raise InviteError("used up")
+
+    def revoke_invite(self, code: str) -> bool:
+        I = self.m.Invite
+        return bool(I.update(revoked=True).where((I.code == normalize_invite_code(code))
+                                                 & (I.revoked == False)).execute())  # noqa: E712
+
+    # --- delivery ledger -------------------------------------------------------------------------------
+
+    def sent_keys(self, keys: Iterable[str]) -> set[str]:
+        D, out = self.m.Delivery, set()
+        for batch in chunked(list(dict.fromkeys(keys)), _IN_CHUNK):
+            out.update(k for (k,) in D.select(D.key).where(D.key.in_(batch)).tuples())
+        return out
+
+    def record_sent(self, keys: Iterable[tuple], message_id: int | None, now: datetime) -> None:
+        """Record deliveries (key, item, kind, chat_id, day) in one transaction; known keys are ignored."""
+        rows = []
+        for key, item, kind, chat_id, day in keys:
+            if key != ledger_key(item, kind, chat_id, day):
+                raise ValueError(f"ledger key {key!r} is not item|kind|chat_id|day of its fields")
+            rows.append({"key": key, "item": item, "kind": kind, "chat_id": chat_id, "day": day,
+                         "sent_at": now, "message_id": message_id})
+        D = self.m.Delivery
+        with self.db.atomic():
+            for batch in chunked(rows, _ROW_CHUNK):
+                D.insert_many(batch).on_conflict_ignore().execute()
+
+    # --- feed tokens -----------------------------------------------------------------------------------
+
+    def create_feed_token(self, scope: str, value: str | None, now: datetime, chat_id: int | None = None) -> str:
+        if scope not in FEED_SCOPES:
+            raise ValueError(f"unknown feed scope {scope!r}; valid: {', '.join(FEED_SCOPES)}")
+        token = secrets.token_urlsafe(24)
+        self.m.FeedToken.insert(token=token, scope=scope, value=value, chat_id=chat_id, created_at=now).execute()
+        return token
+
+    def feed_token(self, token: str) -> FeedTokenRow | None:
+        F = self.m.FeedToken
+        row = F.select().where((F.token == token) & F.revoked_at.is_null()).dicts().first()
+        return FeedTokenRow(**row) if row else None
+
+    def revoke_feed_token(self, token: str, now: datetime) -> bool:
+        F = self.m.FeedToken
+        return bool(F.update(revoked_at=now).where((F.token == token) & F.revoked_at.is_null()).execute())
+
+    def chat_feed_token(self, chat_id: int, now: datetime) -> str:
+        """The personal feed token of a chat, created on first use."""
+        F = self.m.FeedToken
+        with self.db.atomic():
+            row = (F.select(F.token).where((F.chat_id == chat_id) & (F.scope == "chat") & F.revoked_at.is_null())
+                   .order_by(F.created_at.desc()).first())
+            return row.token if row else self.create_feed_token("chat", str(chat_id), now, chat_id=chat_id)
+
+    # --- meta ------------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.m.Meta.get_or_none(self.m.Meta.key == key)
+        return row.value if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        Meta = self.m.Meta
+        value = None if value is None else str(value)
+        Meta.insert(key=key, value=value).on_conflict(conflict_target=[Meta.key],
+                                                      update={Meta.value: value}).execute()
+
+    def data_version(self) -> int:
+        """A counter bumped by every change of task state, progress or memberships (for caches, ETags)."""
+        return int(self.get_meta("data_version") or 0)
+
+    def _bump(self) -> None:
+        Meta = self.m.Meta
+        Meta.update(value=(Meta.value.cast("INTEGER") + 1).cast("TEXT")).where(Meta.key == "data_version").execute()
+
+    def last_tick(self) -> datetime | None:
+        return from_utc_text(self.get_meta("last_tick"))
+
+    def set_last_tick(self, dt: datetime) -> None:
+        self.set_meta("last_tick", to_utc_text(dt))
+
+
+__all__ = ["AuditRow", "ChatRow", "FeedTokenRow", "Invite", "InviteError", "ProgressRow", "SCHEMA_VERSION",
+           "Store", "SyncResult", "TaskState", "connect_db", "definition_hash", "ledger_key",
+           "normalize_invite_code"]
