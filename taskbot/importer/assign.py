@@ -22,7 +22,7 @@ ROLE_LABELS = {
 _LABEL = re.compile("(?:" + "|".join(f"(?P<{k}>{v})" for k, v in ROLE_LABELS.items()) + r")[:]")
 _UNIT_END = re.compile(r"(?:政府|人民政府|局|委|委员会|办|办公室|办公厅|厅|部|中心|管委会|院|馆|会|所|队|站|处|室|公司|集团|银行|"
                        r"分行|支行|部门|单位|机构|法院|检察院|小组|大学|学校|协会|联合会|总工会|团市委|妇联|科协|残联|社|台|报社|"
-                       r"供电公司|片区|新区|开发区|区|县|市|行|署|组)$")
+                       r"供电公司|片区|新区|开发区|区|县|市|署|组)$")
 _ROLE_WORD = re.compile(r"牵头会同|牵头|会同|配合|协助|参与|负责")
 _FILLER = re.compile(r"^(?:由|请|要|会同|和|及|以及|与|其他|另外)|(?:按照?(?:行政)?职责分工|按职能分工|按各自职责|分别|共同|具体|"
                      r"要|等有关部门|等相关部门|等部门|等单位|等|参与|按职责|各司其职)$")
@@ -73,26 +73,32 @@ _NOT_UNIT = re.compile(r"^(?:各|本|该|其)?(?:牵头|责任|配合|有关|相
 
 
 def looks_like_unit(name: str) -> bool:
-    return 2 <= len(name) <= 30 and not _NOT_UNIT.search(name) and "。" not in name and bool(_UNIT_END.search(name)) \
+    return 2 <= len(name) <= 30 and not _NOT_UNIT.search(name) and not re.search(r"\d|年|月|。|:", name) and "。" not in name and bool(_UNIT_END.search(name)) \
         and not re.match(r"^(?:对|在|将|把|为|从|以|按|通过|加强|建立|推进|制定|完善|开展|实行)", name)
+
+
+def _clean_name(p: str) -> str:
+    p = p.strip(" 。:")
+    if "由" in p[1:]:
+        p = p.rsplit("由", 1)[1]
+    for _ in range(3):
+        p = _FILLER.sub("", p)
+    return re.sub(r"\((?:牵头|负责|配合|召集|组长单位)\)$", "", p)
 
 
 def split_names(s: str) -> list[str]:
     """`市发展改革委、财政局,各县(市、区)政府和各开发区管委会` -> names, with 市 carried over."""
     names = []
-    for part in _top_split(s, "、,;/"):
+    for part in _top_split(s.replace("\n", "").replace("〔", "(").replace("〕", ")"), "、,;/"):
+        part = _clean_name(part)
         pieces = [part]
         m = re.match(r"^(.+?)(?:和|及|以及|与)(.+)$", part)
-        if m and looks_like_unit(m.group(1)) and looks_like_unit(m.group(2)):
+        if m and looks_like_unit(m.group(1)) and looks_like_unit(_clean_name(m.group(2))):
             pieces = [m.group(1), m.group(2)]
         for p in pieces:
-            p = p.replace("\n", "").strip(" 。:")
-            for _ in range(3):
-                p = _FILLER.sub("", p)
-            p = re.sub(r"\((?:牵头|负责|配合|召集|组长单位)\)$", "", p)
-            if len(p) < 2:
-                continue
-            names.append(p)
+            p = _clean_name(p)
+            if len(p) >= 2:
+                names.append(p)
     out = []
     carry = ""
     for n in names:
@@ -182,23 +188,12 @@ def _gap_is_value(text: str, a: re.Match, b: re.Match) -> bool:
 
 
 def _value_end(text: str, lab: re.Match) -> int:
-    """A value runs to the end of its field: a full stop, a new numbered item or 一是-part."""
-    m = re.compile(r"。|\n|(?<=[^\d])\d{1,2}\.(?!\d)|[一二三四五六七八九十]是|\([一二三四五六七八九十]\)").search(text, lab.end())
+    """A value runs to the end of its field: a full stop, a new 一是-part or heading, the text's end."""
     if lab.lastgroup == "due":
+        m = re.compile(r"。|\n").search(text, lab.end() + 1)
         return m.start() if m else len(text)
-    # unit lists may wrap lines: cut at a newline only when the next line does not continue a name
-    pos = lab.end()
-    while True:
-        m = re.compile(r"。|\n").search(text, pos)
-        if not m or m.group(0) == "。":
-            return m.start() if m else len(text)
-        before, after = text[lab.end():m.start()], text[m.end():m.end() + 12]
-        if before.endswith((",", "、")) or not looks_like_unit(_top_split(before, "、,")[-1]) and not re.match(r"^[\u4e00-\u9fff()]{1,8}[,、]|^[\u4e00-\u9fff()]{1,8}$", after[:9]):
-            pos = m.end()
-            if m.end() >= len(text):
-                return len(text)
-            continue
-        return m.start()
+    m = re.compile(r"。|\n(?=[一二三四五六七八九十]+是|\d{1,2}\.(?!\d)|\([一二三四五六七八九十\d]+\))").search(text, lab.end())
+    return m.start() if m else len(text)
 
 
 def brackets(text: str) -> list[tuple[int, int, str]]:

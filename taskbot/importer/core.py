@@ -212,8 +212,14 @@ def _heading_title(sec: Section, lines: list[Line], width: int) -> str | None:
     """A heading's words: its line (and a short wrapped rest), when it has no sentence of its own."""
     i = sec.start + 1 if len(lines[sec.start].text) <= 4 else sec.start
     first = lines[i].text if i > sec.start else sec.heading
-    if re.search(r"[。;,]", first):
+    if re.search(r"[。;,、]", first) or first.count("《") > first.count("》") or first.count("“") > first.count("”"):
         return None
+    if lines[i].width >= width * 0.8:  # a full line: a heading only when no short sentence runs on
+        rest = "".join(ln.text for ln in lines[i:min(sec.end, i + 4)])
+        rest = rest[len(lines[i].text) - len(first):] if i == sec.start else rest
+        stop = rest.find("。")
+        if 0 <= stop <= width * 1.8:
+            return None
     title = first
     if lines[i].width >= width * 0.8 and i + 1 < sec.end and lines[i + 1].width < width * 0.8 \
             and not re.search(r"[。;,]", lines[i + 1].text):

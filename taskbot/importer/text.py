@@ -229,27 +229,42 @@ def sections(lines: list[Line], lo: int, hi: int, median: int) -> list[Section]:
         if h and i > lo:
             p = lines[i - 1]
             ok = prev_heading or p.text.endswith(_ENDS) or p.width < median * 0.8 or lines[i].indent
+            n = _num(h[1])
+            last = next((x for x in reversed(stack) if x[0] == h[0]), None)
+            if last is not None and last[2] is not None and n is not None:
+                # numbering must go on: `3.` after `2.`; a restart only when a new level opened
+                follows = n == last[2] + 1 or (n == 1 and stack[-1][0] != h[0])
+                ok = follows or (ok and n == 1)
             if not ok:
                 h = None
         if h:
             style, num, rest = h
             if not rest and i + 1 < hi and not heading_of(lines[i + 1].text):
                 rest = lines[i + 1].text  # `2.` alone on its line: the heading text is on the next line
-            for k, (s, _) in enumerate(stack):
-                if s == style:
+            for k, x in enumerate(stack):
+                if x[0] == style:
                     del stack[k:]
                     break
-            stack.append((style, _FMT[style].format(num)))
+            stack.append((style, _FMT[style].format(num), _num(num)))
             cur.end = i
             out.append(cur)
-            ref = ("附件" if annex else "") + "".join(n for _, n in stack)
-            cur = Section(ref, rest, i, styles=tuple(s for s, _ in stack), annex=annex)
+            ref = ("附件" if annex else "") + "".join(x[1] for x in stack)
+            cur = Section(ref, rest, i, styles=tuple(x[0] for x in stack), annex=annex)
             prev_heading = not rest or len(rest) < median * 0.8 and not rest.endswith("。")
             continue
         prev_heading = t.endswith(_ENDS) and False
     cur.end = hi
     out.append(cur)
     return [s for s in out if s.end > s.start]
+
+
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+def _num(s: str) -> int | None:
+    if s in _CIRCLED:
+        return _CIRCLED.index(s) + 1
+    return cn_number(s)
 
 
 def median_width(lines: list[Line]) -> int:
