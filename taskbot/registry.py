@@ -356,8 +356,8 @@ class _Checker:
                 self.err(mp + ("due",), f"milestone due {md.isoformat()} is after the task's due {due.isoformat()}")
             if md and mt:
                 milestones.append(Milestone(md, mt))
-        if milestones and due is None:
-            self.err(path + ("milestones",), "a task with milestones needs a due date (the last milestone's)")
+        if milestones and t.get("due") is None:  # not when `due` was given but wrong: that error says why
+            self.err(path + ("milestones",), "a task with milestones needs a due date (the last milestone's)", key=True)
         every = None
         if t.get("every") is not None:
             try:

@@ -41,8 +41,9 @@ class UnitDirectory:
         self._expand = {g.name: g.members for g in groups}
 
     def resolve(self, name: str) -> str | None:
-        """Canonical name of a unit or group, or None when unknown."""
-        return self._index.get(normalize_name(name))
+        """Canonical name of a unit or group, or None when unknown (`城管局` finds `市城管局`)."""
+        norm = normalize_name(name)
+        return self._index.get(norm) or (None if norm.startswith("市") else self._index.get("市" + norm))
 
     def expand(self, name: str) -> tuple[str, ...]:
         """The units a name stands for: a group's members, or the unit itself."""

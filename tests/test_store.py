@@ -324,7 +324,9 @@ def test_meta_and_aware_datetimes(store):
     assert tick == NOW and tick.tzinfo is not None
     store.sync_registry(registry(task("a")), NOW)
     st = store.set_status("a", "done", "alice", None, datetime(2018, 8, 24, 23, 30, tzinfo=CST))
-    again = Store.open(str(store.db.database)).task_state("a")
+    other = Store.open(str(store.db.database))
+    again = other.task_state("a")
+    other.close()
     assert again.done_at == datetime(2018, 8, 24, 15, 30, tzinfo=timezone.utc) == st.done_at
     assert again.done_at.tzinfo is not None and again.updated_at.utcoffset() == timedelta(0)
     with pytest.raises(ValueError, match="naive"):

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from . import assign
-from .deadlines import Deadline, find_dates, parse_deadline
+from .deadlines import Deadline, find_dates, parse_deadline, parse_every
 from .ids import doc_prefix
 from .targets import find_targets
 from .text import Document, Line, Section, clean_lines, find_documents, heading_of, median_width, sections
@@ -99,8 +99,10 @@ def free_deadline(text: str, year: int) -> Deadline:
                 masked[k] = "□"
     if not keep:
         m = re.search(r"试点全程|长期坚持|长期|持续推进|常态化", flat)
-        every = parse_deadline(flat, year).every
-        return Deadline(None, m.group(0) if m else None, (), every)
+        every, span = parse_every(flat)
+        if every:
+            return Deadline(None, flat[span[0]:span[1]], (), every)
+        return Deadline(None, m.group(0) if m else None, (), None)
     return parse_deadline("".join(masked), year)
 
 
