@@ -77,7 +77,10 @@ class Service:
         if note and len(note) > MAX_NOTE:
             raise TooLong(f"the note has {len(note)} characters; the limit is {MAX_NOTE}")
         now = self.clock.now()
+        before = self.store.task_state(task.id)
         state = self.store.set_status(task.id, status, str(user_id), note, now)
+        if before is not None and state.sequence == before.sequence:
+            return task, state  # already in that status: no change, nothing to announce
         if status == "open":
             self.agenda.reopen(task.id, now)
         self._changed("status", task.id)
@@ -87,7 +90,9 @@ class Service:
         task = self.task(task_id)
         if len(text) > MAX_NOTE:
             raise TooLong(f"the report has {len(text)} characters; the limit is {MAX_NOTE}")
-        self.store.add_progress(task.id, unit, user_id, text, self.clock.now())
+        now = self.clock.now()
+        self.store.add_progress(task.id, unit, user_id, text, now)
+        self.store.audit(str(user_id), "progress", task.id, None, unit, text, now)
         self._changed("progress", task.id)
         return task
 

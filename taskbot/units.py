@@ -121,13 +121,18 @@ def parse_units(source: Source) -> tuple[UnitDirectory | None, Problems]:
     units, groups, seen = [], [], {}
 
     def claim(spelling: str, owner: str, path: tuple):
-        norm = normalize_name(spelling)
-        if norm in seen and seen[norm][0] != owner:
-            other = seen[norm][0]
-            problems.add(path, lambda first: f"name {show(spelling)} of {owner} collides with {other} "
-                         f"(at {first}); give each spelling to one unit only", refs=(seen[norm][1],))
+        # an entry is identified by its place (units/groups, index), so two entries with one name collide too
+        norm, entry = normalize_name(spelling), path[:2]
+        if norm in seen and seen[norm][2] != entry:
+            other, first_path = seen[norm][0], seen[norm][1]
+            if other == owner and path[-1] == "name":
+                problems.add(path, lambda first: f"duplicate name {show(spelling)} (first at {first}); "
+                             "list each unit or group once", refs=(first_path,))
+            else:
+                problems.add(path, lambda first: f"name {show(spelling)} of {owner} collides with {other} "
+                             f"(at {first}); give each spelling to one unit only", refs=(first_path,))
         else:
-            seen.setdefault(norm, (owner, path))
+            seen.setdefault(norm, (owner, path, entry))
 
     for path, e in _entries(problems, data, "units", _UNIT_KEYS):
         name = sys.intern(e["name"].strip())

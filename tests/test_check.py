@@ -298,6 +298,14 @@ def test_alias_equal_to_own_name_is_harmless(check):
     assert (rc, out, err) == (0, SUMMARY, "")
 
 
+def test_duplicate_unit_name(check):
+    rc, _, err, _, units = check(units=edit(UNITS, "  - name: 荥阳市\n", "  - name: 巩义市\n"))
+    assert rc == 1
+    assert lines(err) == [f"{units}:16:11: error: duplicate name '巩义市' (first at {units}:14:11); "
+                          "list each unit or group once",
+                          f"{units}:21:20: error: unknown unit '荥阳市' in group 各县(市、区)政府"]
+
+
 def test_unknown_unit_kind(check):
     rc, _, err, _, units = check(units=edit(UNITS, "kind: department\n  - name: 市规划局", "kind: dept\n  - name: 市规划局"))
     assert rc == 1

@@ -99,16 +99,28 @@ def cli_import(text_path: str, out_path: str | None, units_path: str | None, str
     if not raw.strip():
         say("the file is empty")
         return 1
+    note = None
     try:
-        text = decode(raw)
-    except UnicodeError as exc:
-        say(f"cannot read the file: {exc}")
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            text, note = raw.decode("utf-16"), "UTF-16 text; read as such"
+        else:
+            text = decode(raw)
+    except UnicodeError:
+        if b"\x00" in raw[:8192]:
+            say("cannot read the file: it looks binary, not text (it holds NUL bytes)")
+        else:
+            say("cannot read the file: it is neither UTF-8 nor GB18030 text")
         return 1
     if not text.strip():
         say("the file is empty")
         return 1
-    if not raw.decode("utf-8", errors="ignore") == text.lstrip("\ufeff") and not raw.startswith(b"\xef\xbb\xbf"):
-        say("not UTF-8; read as GB18030")
+    if note is None:
+        try:
+            raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            note = "not UTF-8; read as GB18030"
+    if note:
+        say(note)
     units = None
     if units_path:
         try:

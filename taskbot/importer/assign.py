@@ -77,8 +77,11 @@ def looks_like_unit(name: str) -> bool:
         and not re.match(r"^(?:对|在|将|把|为|从|以|按|通过|加强|建立|推进|制定|完善|开展|实行)", name)
 
 
+_MARKER = re.compile(r"^(?:第[一二三四五六七八九十百]+[章条节]|[一二三四五六七八九十]+、|\([一二三四五六七八九十\d]+\)|\d{1,2}\.)")
+
+
 def _clean_name(p: str) -> str:
-    p = p.strip(" 。:")
+    p = _MARKER.sub("", p.strip(" 。:"))
     if "由" in p[1:]:
         p = p.rsplit("由", 1)[1]
     for _ in range(3):
@@ -192,7 +195,7 @@ def _value_end(text: str, lab: re.Match) -> int:
     if lab.lastgroup == "due":
         m = re.compile(r"。|\n").search(text, lab.end() + 1)
         return m.start() if m else len(text)
-    m = re.compile(r"。|\n(?=[一二三四五六七八九十]+是|\d{1,2}\.(?!\d)|\([一二三四五六七八九十\d]+\))").search(text, lab.end())
+    m = re.compile(r"。|\n(?=[一二三四五六七八九十]+是|\d{1,2}\.(?!\d)|\([一二三四五六七八九十\d]+\)|附\s*件)").search(text, lab.end())
     return m.start() if m else len(text)
 
 
@@ -284,6 +287,20 @@ def dated_sentences(text: str, skip: int = 0) -> list[Clause]:
         names = split_names(m.group("u"))
         if names and all(looks_like_unit(n) for n in names):
             out.append(Clause(m.start("u"), m.end(), Roles(lead=names), m.group("d"), "dated"))
+    return out
+
+
+_DUTY = re.compile(r"(?:^|[。;])\n?(?P<u>[^。;,由]{2,60}?)\n?(?:要|应当|应|须|具体)?负责(?P<what>[^。;]{4,})")
+
+
+def duty_sentences(text: str, skip: int = 0) -> list[Clause]:
+    """`市规划局负责地下空间开发利用的规划管理。`: the units before 负责 lead; what follows is the task."""
+    out = []
+    for m in _DUTY.finditer(text, skip):
+        names = split_names(m.group("u"))
+        if names and all(looks_like_unit(n) for n in names):
+            end = text.find("。", m.end())
+            out.append(Clause(m.start("u"), len(text) if end < 0 else end + 1, Roles(lead=names), None, "duty"))
     return out
 
 

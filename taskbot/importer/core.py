@@ -129,7 +129,14 @@ def _clauses(text: str, first_is_lead: bool, skip: int = 0) -> list[assign.Claus
     if found:
         return sorted(found, key=lambda c: c.start)
     found = assign.led_by_clauses(text)
-    return found or assign.dated_sentences(text, skip)
+    if found:
+        return found
+    found = assign.dated_sentences(text, skip)
+    taken = [(c.start, c.end) for c in found]
+    for c in assign.duty_sentences(text, skip):
+        if not any(a <= c.start < b or c.start <= a < c.end for a, b in taken):
+            found.append(c)
+    return sorted(found, key=lambda c: c.start)
 
 
 class _Builder:
@@ -144,8 +151,8 @@ class _Builder:
             canon = n
             if self.units is not None:
                 canon = self.units.resolve(n)
-                if canon is None and not n.startswith("市"):
-                    canon = self.units.resolve("市" + n)
+                if canon is None:  # 市 carried over from the list's first name, or left out
+                    canon = self.units.resolve(n[1:] if n.startswith("市") else "市" + n)
                 if canon is None:
                     self.unresolved[n] += 1
                     canon = n
@@ -179,11 +186,11 @@ def _section_tasks(b: _Builder, doc: Document, sec: Section, lines: list[Line], 
         return
     pos = 0
     for c in clauses:
-        if c.form in ("led-by", "dated") and len(clauses) > 1:
+        if c.form in ("led-by", "dated", "duty") and len(clauses) > 1:
             s = max(text.rfind("。", 0, c.start) + 1, pos)
             e = text.find("。", c.end)
             seg_lo, seg_hi, detail = s, (len(text) if e < 0 else e + 1), None
-        elif c.form in ("led-by", "dated"):
+        elif c.form in ("led-by", "dated", "duty"):
             seg_lo, seg_hi = 0, len(text)
         else:
             seg_lo, seg_hi = pos, c.start
@@ -192,6 +199,8 @@ def _section_tasks(b: _Builder, doc: Document, sec: Section, lines: list[Line], 
             seg = text[:c.start]
         use_heading = bool(seg_lo <= heading_end and sec.heading)
         title = _title(_strip_marker(seg), _heading_title(sec, lines, width) if use_heading else None)
+        if c.form == "duty" and (len(clauses) > 1 or not use_heading):
+            title = _title(text[c.start:c.end].split("负责", 1)[-1], None)
         ref = sec.ref
         m = re.match(r"^[\n,;。]*([一二三四五六七八九十]+是)", seg)
         if m and not use_heading:

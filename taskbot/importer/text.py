@@ -248,11 +248,12 @@ def sections(lines: list[Line], lo: int, hi: int, median: int) -> list[Section]:
             stack.append((style, _FMT[style].format(num), _num(num)))
             cur.end = i
             out.append(cur)
-            ref = ("附件" if annex else "") + "".join(x[1] for x in stack)
+            has_article = any(x[0] == "article" for x in stack)  # articles are numbered through chapters
+            ref = ("附件" if annex else "") + "".join(x[1] for x in stack if not (has_article and x[0] == "chapter"))
             cur = Section(ref, rest, i, styles=tuple(x[0] for x in stack), annex=annex)
             prev_heading = not rest or len(rest) < median * 0.8 and not rest.endswith("。")
             continue
-        prev_heading = t.endswith(_ENDS) and False
+        prev_heading = False
     cur.end = hi
     out.append(cur)
     return [s for s in out if s.end > s.start]

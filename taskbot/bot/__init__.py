@@ -1,0 +1,85 @@
+"""The Telegram bot: a python-telegram-bot 22 `Application` (long polling) over the `Service`.
+
+`build_application(cfg)` builds it; `app.serve()` puts the service into `bot_data["service"]`
+before `initialize()`, whose post-init hook publishes the command menu and registers the
+announcements of changes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import (AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, MessageHandler,
+                          TypeHandler, filters)
+
+from . import handlers as h
+from . import taskcmds as t
+from .notify import Notifier
+from .texts import menu
+from .transport import TelegramTransport
+
+log = logging.getLogger("taskbot.bot")
+
+RATE_RETRIES = 3  # RetryAfter retries inside PTB's rate limiter (the transport adds its own on top)
+
+
+def rate_limiter() -> AIORateLimiter:
+    """Telegram's overall (30/s) and per-group (20/min) limits; RetryAfter halts all sends and retries."""
+    return AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20, group_time_period=60,
+                          max_retries=RATE_RETRIES)
+
+
+def build_application(cfg) -> Application:
+    """The bot's Application for `cfg.token` against `cfg.api_url`, with every handler registered."""
+    base = cfg.api_url.rstrip("/")
+    file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
+    application = (Application.builder().token(cfg.token).base_url(base).base_file_url(file_base)
+                   .rate_limiter(rate_limiter()).post_init(_post_init).build())
+    register(application)
+    return application
+
+
+def register(application: Application) -> None:
+    """Add the handlers (commands work in groups as /cmd@botname too)."""
+    application.add_handler(TypeHandler(Update, h.touch), group=-1)
+    for name, callback in (("start", h.start), ("help", h.help_cmd), ("join", h.join), ("leave", h.leave),
+                           ("lang", h.lang_cmd), ("whoami", h.whoami), ("feed", h.feed), ("invite", h.invite),
+                           ("tasks", t.tasks), ("due", t.due), ("overdue", t.overdue), ("task", t.task),
+                           ("done", t.done), ("undo", t.undo), ("progress", t.progress)):
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CallbackQueryHandler(t.on_button))
+    application.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, h.unknown))
+    application.add_error_handler(h.on_error)
+
+
+def transport_of(application: Application) -> TelegramTransport:
+    """The service's Telegram transport (shared pacing), or a new one for this bot."""
+    service = application.bot_data.get("service")
+    dispatcher = getattr(service, "dispatcher", None)
+    transport = getattr(dispatcher, "transport", None)
+    if isinstance(transport, TelegramTransport):
+        return transport
+    return application.bot_data.setdefault("transport", TelegramTransport(application.bot))
+
+
+async def _post_init(application: Application) -> None:
+    service = application.bot_data.get("service")
+    if service is not None:
+        notifier = Notifier(application, service, transport_of(application))
+        application.bot_data["notifier"] = notifier
+        service.listeners.append(notifier.on_change)
+    await set_commands(application)
+
+
+async def set_commands(application: Application) -> None:
+    """setMyCommands for Chinese, English and the default (Chinese)."""
+    try:
+        for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
+            await application.bot.set_my_commands([BotCommand(c, d) for c, d in menu(lang)], language_code=code)
+    except TelegramError as exc:  # the menu is a convenience: never a reason not to start
+        log.warning("could not set the command menu: %s", exc)
+
+
+__all__ = ["TelegramTransport", "build_application", "register", "set_commands", "rate_limiter"]
