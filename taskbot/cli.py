@@ -44,7 +44,7 @@ def _common(p: argparse.ArgumentParser, db: bool = True) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="taskbot", description="Policy-document tasks, deadlines and reminders.")
     parser.add_argument("--version", action="version", version=f"taskbot {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", help="what to do; `taskbot COMMAND --help` for its options")
 
     def add(name: str) -> argparse.ArgumentParser:
         short, desc = COMMANDS[name]

@@ -1,8 +1,8 @@
 """The Telegram bot: a python-telegram-bot 22 `Application` (long polling) over the `Service`.
 
 `build_application(cfg)` builds it; `app.serve()` puts the service into `bot_data["service"]`
-before `initialize()`, whose post-init hook publishes the command menu and registers the
-announcements of changes.
+before `initialize()`, which publishes the command menu and registers the
+announcements of changes (see `TaskbotApplication`).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def build_application(cfg) -> Application:
     """The bot's Application for `cfg.token` against `cfg.api_url`, with every handler registered."""
     base = cfg.api_url.rstrip("/")
     file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
-    application = (Application.builder().token(cfg.token).base_url(base).base_file_url(file_base)
-                   .rate_limiter(rate_limiter()).post_init(_post_init).build())
+    application = (Application.builder().application_class(TaskbotApplication).token(cfg.token).base_url(base)
+                   .base_file_url(file_base).rate_limiter(rate_limiter()).build())
     register(application)
     return application
 
@@ -64,7 +64,20 @@ def transport_of(application: Application) -> TelegramTransport:
     return application.bot_data.setdefault("transport", TelegramTransport(application.bot))
 
 
-async def _post_init(application: Application) -> None:
+class TaskbotApplication(Application):
+    """An Application whose `initialize()` also sets the menu and hooks announcements.
+
+    (`post_init` runs only under `run_polling()`; `app.serve()` calls `initialize()` itself.)
+    """
+
+    async def initialize(self) -> None:
+        was = self._initialized
+        await super().initialize()
+        if not was:
+            await _on_initialize(self)
+
+
+async def _on_initialize(application: Application) -> None:
     service = application.bot_data.get("service")
     if service is not None:
         notifier = Notifier(application, service, transport_of(application))

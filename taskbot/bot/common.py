@@ -59,10 +59,11 @@ def find_task(svc: Service, lang: str, raw: str):
     shown = raw if len(raw) <= MAX_ID else raw[:MAX_ID] + "…"
     text = tr(lang, "Unknown task {id}.", id=shown)
     best = suggest(raw.lower(), list(svc.registry.by_id)) if len(raw) <= MAX_ID else []
+    sep = "" if lang == "zh" else " "
     if best:
-        text += " " + tr(lang, "Did you mean {id}?", id=best[0])
+        text += sep + tr(lang, "Did you mean {id}?", id=best[0])
     else:
-        text += " " + tr(lang, "See /tasks for the ids.")
+        text += sep + tr(lang, "See /tasks for the ids.")
     return None, text
 
 

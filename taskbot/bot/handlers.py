@@ -115,7 +115,7 @@ async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines = [tr(lang, "User id: {id}", id=uid), tr(lang, "Chat: {id} ({type})", id=chat.id, type=chat.type),
              tr(lang, "Role: {role}", role=role),
              tr(lang, "Units: {units}", units=join_names(units) if units else "—"),
-             tr(lang, "Language: {lang}", lang=lang)]
+             tr(lang, "Language: {code}", code=lang)]
     await reply(update, "\n".join(lines))
 
 

@@ -1,0 +1,266 @@
+"""The feed server: calendar feeds over HTTP, in the bot's own asyncio loop.
+
+Why aiohttp: it is asyncio-native, so `start_web` adds a site to the loop python-telegram-bot and the
+scheduler already run in, with no second server thread and no process manager (Starlette would need
+uvicorn, which wants to own the loop or run in a thread of its own). It is mature, actively
+maintained, already a dependency of the bot stack, and its AppRunner/TCPSite API starts and stops
+cleanly inside `taskbot.app.serve`.
+
+Routes: GET/HEAD /feeds/{token}.ics (`?todo=1` for the VTODO variant) and GET /healthz.
+An unknown, malformed or revoked token answers the same short 404. A feed is rendered once per
+(scope, registry fingerprint, store data version, today's date in the registry's time zone, variant)
+and the rendered bytes, their gzip form, ETag and Last-Modified are cached; requests are answered
+from the cache with 304 when the client's copy is current. Tokens never reach the access log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import logging
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from . import feeds
+
+log = logging.getLogger("taskbot.web")
+access_log = logging.getLogger("taskbot.web.access")
+
+NOT_FOUND = "not found\n"
+FEED_CACHE = web.AppKey("feed_cache", object)
+CACHE_ENTRIES = 64
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,128}")
+_FEED_PATH = re.compile(r"/feeds/[^/?#]*")
+_TRUE = ("1", "true", "yes", "on")
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+def redact(path: str) -> str:
+    """A request path safe to log: /feeds/<token>.ics becomes /feeds/***.ics."""
+    return _FEED_PATH.sub("/feeds/***.ics", path)
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """Access log lines like aiohttp's, with feed tokens replaced by ***."""
+
+    def log(self, request, response, time: float) -> None:
+        try:
+            line = f"{request.method} {redact(request.raw_path)} HTTP/{request.version.major}.{request.version.minor}"
+            remote = request.remote or "-"
+        except Exception:  # a request that failed to parse
+            line, remote = "-", "-"
+        self.logger.info('%s "%s" %s %s %.3fs "%s"', remote, line, response.status, response.body_length, time,
+                         request.headers.get("User-Agent", "-") if request is not None else "-")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: bytes
+    gz: bytes
+    etag: str  # without quotes; the gzip form is etag + "-gz"
+    last_modified: datetime | None
+    components: int
+
+
+class FeedCache:
+    """Rendered feeds by (scope, registry fingerprint, data version, day, variant); one render at a time per key."""
+
+    def __init__(self, service, size: int = CACHE_ENTRIES):
+        self.service = service
+        self.size = size
+        self.entries: OrderedDict[tuple, Rendered] = OrderedDict()
+        self.pending: dict[tuple, asyncio.Future] = {}
+        self.previous: dict[tuple, Rendered] = {}  # the last render per (scope, variant), for Last-Modified
+        self.known: dict = {}  # task id -> last definition seen, to render withdrawn tasks
+        self.known_fingerprint: str | None = None
+        self.renders = 0
+
+    def scope_of(self, row) -> tuple | None:
+        """The feeds scope of a token row; None for a scope this server does not know."""
+        if row.scope == "all":
+            return ("all", None)
+        if row.scope in ("unit", "doc"):
+            return (row.scope, row.value or "")
+        if row.scope == "chat":
+            chat = row.chat_id if row.chat_id is not None else int(row.value or 0)
+            return ("units", tuple(self.service.store.chat_units(chat)))
+        return None
+
+    async def get(self, scope: tuple, todo: bool) -> Rendered:
+        service = self.service
+        registry = service.registry
+        today = service.clock.now().astimezone(registry.settings.tz).date()
+        key = (scope, registry.fingerprint, service.store.data_version(), today, todo)
+        hit = self.entries.get(key)
+        if hit is not None:
+            self.entries.move_to_end(key)
+            return hit
+        if key in self.pending:
+            return await asyncio.shield(self.pending[key])
+        future = asyncio.get_running_loop().create_future()
+        self.pending[key] = future
+        try:
+            rendered = await self._render(registry, scope, todo, today)
+            self.entries[key] = rendered
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+            future.set_result(rendered)
+            return rendered
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # marked as retrieved: waiters get it, nobody else is warned
+            raise
+        finally:
+            del self.pending[key]
+
+    async def _render(self, registry, scope, todo, today) -> Rendered:
+        store = self.service.store
+        if registry.fingerprint != self.known_fingerprint or not self.known:
+            self.known.update(registry.by_id)
+            self.known_fingerprint = registry.fingerprint
+        states = store.task_states()
+        progress = progress_summary(store)
+        withdrawn = {tid: self.known[tid] for tid, s in states.items()
+                     if s.withdrawn and tid not in registry.by_id and tid in self.known}
+        self.renders += 1
+        feed = await asyncio.to_thread(feeds.build_feed, registry, states, progress, scope, today, todo, withdrawn)
+        gz = await asyncio.to_thread(gzip.compress, feed.body, 6, mtime=0)
+        etag = hashlib.sha256(feed.body).hexdigest()[:32]
+        last = feed.last_modified
+        prev = self.previous.get((scope, todo))
+        if prev is not None and prev.etag == etag:
+            last = prev.last_modified
+        elif prev is not None and prev.last_modified and (last is None or last <= prev.last_modified):
+            # changed without a newer LAST-MODIFIED inside (a membership, a document title): now
+            last = max(self.service.clock.now(), prev.last_modified + timedelta(seconds=1))
+        rendered = Rendered(feed.body, gz, etag, last.replace(microsecond=0) if last else None, feed.components)
+        self.previous[(scope, todo)] = rendered
+        log.debug("rendered feed %s%s: %d components, %d bytes", scope[0], " (todo)" if todo else "",
+                  feed.components, len(feed.body))
+        return rendered
+
+
+def progress_summary(store) -> dict:
+    """Count and latest report per task, in one query."""
+    summary = getattr(store, "progress_summary", None)
+    if summary is not None:
+        return summary()
+    P = store.m.Progress
+    rows = P.select(P.task_id, P.unit, P.text, P.at).order_by(P.at, P.id).namedtuples()
+    return feeds.summarize_progress(rows)
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether Accept-Encoding allows gzip (q > 0), explicitly or through *."""
+    if not header:
+        return False
+    found: dict[str, float] = {}
+    for part in header.split(","):
+        name, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for p in params:
+            if p.lower().startswith("q="):
+                try:
+                    q = float(p[2:])
+                except ValueError:
+                    q = 0.0
+        found[name.lower()] = q
+    q = found.get("gzip", found.get("x-gzip", found.get("*", 0.0)))
+    return q > 0
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match (weak comparison): either representation of the same bytes matches."""
+    if header.strip() == "*":
+        return True
+    for tag in header.split(","):
+        tag = tag.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag.strip('"') in (etag, etag + "-gz"):
+            return True
+    return False
+
+
+def not_found() -> web.Response:
+    return web.Response(status=404, text=NOT_FOUND, content_type="text/plain", headers=SECURITY_HEADERS)
+
+
+async def feed_handler(request: web.Request) -> web.StreamResponse:
+    cache: FeedCache = request.app[FEED_CACHE]
+    name = request.match_info.get("name", "")
+    token = name[:-4] if name.endswith(".ics") else ""
+    if not _TOKEN.fullmatch(token):
+        return not_found()
+    row = cache.service.store.feed_token(token)
+    scope = cache.scope_of(row) if row is not None else None
+    if scope is None:
+        return not_found()
+    todo = request.query.get("todo", "").lower() in _TRUE
+    rendered = await cache.get(scope, todo)
+    use_gzip = accepts_gzip(request.headers.get("Accept-Encoding"))
+    etag = rendered.etag + ("-gz" if use_gzip else "")
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding",
+               **SECURITY_HEADERS}
+    if rendered.last_modified is not None:
+        headers["Last-Modified"] = _http_date(rendered.last_modified)
+    inm = request.headers.get("If-None-Match")
+    if inm is not None:
+        fresh = etag_matches(inm, rendered.etag)
+    else:
+        ims = request.if_modified_since
+        fresh = ims is not None and rendered.last_modified is not None and rendered.last_modified <= ims
+    if fresh:
+        return web.Response(status=304, headers=headers)
+    if use_gzip:
+        headers["Content-Encoding"] = "gzip"
+    return web.Response(body=rendered.gz if use_gzip else rendered.body, headers=headers,
+                        content_type="text/calendar", charset="utf-8")
+
+
+def _http_date(dt: datetime) -> str:
+    return format_datetime(dt.astimezone(timezone.utc), usegmt=True)
+
+
+async def health_handler(request: web.Request) -> web.Response:
+    return web.Response(text="ok\n", content_type="text/plain", headers=SECURITY_HEADERS)
+
+
+def make_app(service) -> web.Application:
+    app = web.Application()
+    app[FEED_CACHE] = FeedCache(service)
+    app.router.add_get("/feeds/{name}", feed_handler)  # HEAD is answered too, without the body
+    app.router.add_get("/healthz", health_handler)
+    return app
+
+
+async def start_web(service, host: str, port: int) -> web.AppRunner:
+    """Serve feeds on host:port in the running loop; the caller awaits `runner.cleanup()` to stop."""
+    runner = web.AppRunner(make_app(service), access_log_class=RedactingAccessLogger, access_log=access_log)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    """The port actually bound (useful with port 0)."""
+    return runner.addresses[0][1]
+
+
+__all__ = ["FEED_CACHE", "FeedCache", "RedactingAccessLogger", "accepts_gzip", "bound_port", "etag_matches", "make_app",
+           "redact", "start_web"]
