@@ -9,17 +9,16 @@ import calendar
 import hashlib
 import re
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .diagnostics import Diagnostic, Problems, RegistryError, did_you_mean, show
-from .recurrence import Every, parse_every
+from .recurrence import parse_every
 from .units import UnitDirectory, parse_units
 from .yamlsrc import Source, YamlError, decode, read_yaml
 
 KINDS = ("task", "goal", "target")
-ROLES = ("lead", "responsible", "cooperating")
 ONGOING = ("monthly", "quarterly", "none")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # used with fullmatch
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
@@ -34,85 +33,7 @@ TASK_KEYS = {"id": True, "doc": True, "ref": False, "title": True, "detail": Fal
              "milestones": False, "every": False, "kind": False, "source_line": False, "reminders": False}
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """When reminders go out (`settings.reminders`, overridable per task)."""
-
-    before_days: tuple[int, ...] = (30, 14, 7, 3, 1, 0)
-    at: time = time(9, 0)
-    workdays_only: bool = True
-    overdue_every: int = 7
-    escalate_after: int = 3
-    ongoing: str = "monthly"
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    timezone: str = "Asia/Shanghai"
-    coordinators: tuple[int, ...] = ()
-    holidays: frozenset[date] = frozenset()
-    workdays: frozenset[date] = frozenset()
-    reminders: Policy = Policy()
-    alarm_days: int = 3
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    number: str
-    title: str
-    issued: date
-    issuer: str
-    plan_title: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Milestone:
-    due: date
-    title: str
-
-
-@dataclass(frozen=True, slots=True)
-class Task:
-    id: str
-    doc: str
-    title: str
-    ref: str = ""
-    detail: str | None = None
-    lead: tuple[str, ...] = ()
-    responsible: tuple[str, ...] = ()
-    cooperating: tuple[str, ...] = ()
-    due: date | None = None
-    due_text: str | None = None
-    milestones: tuple[Milestone, ...] = ()
-    every: Every | None = None
-    kind: str = "task"
-    source_line: int | None = None
-    policy: Policy = Policy()
-
-    def roles(self) -> tuple[tuple[str, str], ...]:
-        """(unit or group name, role) pairs in the order lead, responsible, cooperating."""
-        return tuple((n, r) for r in ROLES for n in getattr(self, r))
-
-
-@dataclass(frozen=True)
-class Registry:
-    settings: Settings
-    documents: dict[str, Document]
-    tasks: tuple[Task, ...]
-    units: UnitDirectory
-    fingerprint: str = ""
-    by_id: dict[str, Task] = field(default_factory=dict)
-
-    def __post_init__(self):
-        if not self.by_id:
-            self.by_id.update((t.id, t) for t in self.tasks)
-
-    def summary(self) -> str:
-        return f"{len(self.documents)} documents, {len(self.tasks)} tasks, {len(self.units)} units"
+from .model import ROLES, Document, Milestone, Policy, Registry, Settings, Task  # noqa: F401 (re-exported)
 
 
 def read_source(path: str) -> tuple[Source | None, Problems]:
