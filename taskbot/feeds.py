@@ -355,17 +355,49 @@ class _Renderer:
 
 
 def build_feed(registry: Registry, states: Mapping, progress: Mapping[str, ProgressInfo], scope: tuple,
-               now: datetime | date, todo: bool = False, withdrawn: Mapping[str, Task] | None = None) -> Feed:
+               now: datetime | date, todo: bool = False, withdrawn: Mapping[str, Task] | None = None,
+               memo: dict | None = None) -> Feed:
     """Render one feed.
 
     states: task id -> TaskState (status, done_at, note, withdrawn, sequence, updated_at, doc);
     progress: task id -> ProgressInfo; scope: ('all', _) | ('unit', NAME) | ('doc', NUMBER) |
     ('units', [NAME, ...]); now: an aware datetime (or a date) deciding what is overdue;
-    withdrawn: last known definitions of tasks no longer in the registry (may be partial or empty).
+    withdrawn: last known definitions of tasks no longer in the registry (may be partial or empty);
+    memo: a dict the caller keeps between renders: each task's rendered bytes are reused while its
+    definition, state, progress, the registry and the day are the same (the bytes do not change).
     """
     today = now if not isinstance(now, datetime) else now.astimezone(registry.settings.tz).date()
     r = _Renderer(registry, states, progress, today, todo)
+    memo = {} if memo is None else memo
     wanted = scope_filter(registry, scope)
+    parts: list[bytes] = []
+    latest, count = None, 0
+
+    def put(key, render) -> None:
+        nonlocal latest, count
+        hit = memo.get(key)
+        if hit is None:
+            r.latest = None
+            comps = render()
+            hit = memo[key] = (b"".join(c.to_ical() for c in comps), r.latest, len(comps))
+        parts.append(hit[0])
+        count += hit[2]
+        if hit[1] is not None and (latest is None or hit[1] > latest):
+            latest = hit[1]
+
+    base = (registry.fingerprint, today, todo)
+    for task in registry.tasks:
+        if wanted(task):
+            put(base + (False, task, states.get(task.id), progress.get(task.id)),
+                lambda task=task: r.render_task(task, withdrawn=False))
+    known = withdrawn or {}
+    for tid in sorted(t for t, s in states.items() if s.withdrawn and t not in registry.by_id):
+        state, task = states[tid], known.get(tid)
+        if task is not None:
+            if wanted(task):
+                put(base + (True, task, state, progress.get(tid)), lambda task=task: r.render_task(task, withdrawn=True))
+        elif scope[0] == "all" or (scope[0] == "doc" and state.doc == scope[1]):
+            put(base + (True, tid, state, progress.get(tid)), lambda state=state: [r.render_withdrawn_id(state)])
     cal = Calendar()
     name = calendar_name(scope)
     cal.add("prodid", PRODID)
@@ -377,24 +409,10 @@ def build_feed(registry: Registry, states: Mapping, progress: Mapping[str, Progr
     cal.add("x-wr-timezone", registry.settings.timezone)
     cal.add("refresh-interval", TTL, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")
-    count = 0
-    for task in registry.tasks:
-        if wanted(task):
-            for comp in r.render_task(task, withdrawn=False):
-                cal.add_component(comp)
-                count += 1
-    known = withdrawn or {}
-    for tid in sorted(t for t, s in states.items() if s.withdrawn and t not in registry.by_id):
-        state, task = states[tid], known.get(tid)
-        if task is not None:
-            if wanted(task):
-                for comp in r.render_task(task, withdrawn=True):
-                    cal.add_component(comp)
-                    count += 1
-        elif scope[0] == "all" or (scope[0] == "doc" and state.doc == scope[1]):
-            cal.add_component(r.render_withdrawn_id(state))
-            count += 1
-    return Feed(cal.to_ical(), r.latest, count)
+    head = cal.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    assert head.endswith(end)
+    return Feed(head[:-len(end)] + b"".join(parts) + end, latest, count)
 
 
 def build_calendar(registry: Registry, states: Mapping, progress: Mapping[str, ProgressInfo], scope: tuple,

@@ -81,6 +81,7 @@ class FeedCache:
         self.known: dict = {}  # task id -> last definition seen, to render withdrawn tasks
         self.known_fingerprint: str | None = None
         self.renders = 0
+        self.memo: dict = {}  # rendered components per task (see feeds.build_feed), shared by all scopes
 
     def scope_of(self, row) -> tuple | None:
         """The feeds scope of a token row; None for a scope this server does not know."""
@@ -133,7 +134,10 @@ class FeedCache:
         withdrawn = {tid: self.known[tid] for tid, s in states.items()
                      if s.withdrawn and tid not in registry.by_id and tid in self.known}
         self.renders += 1
-        feed = await asyncio.to_thread(feeds.build_feed, registry, states, progress, scope, today, todo, withdrawn)
+        if len(self.memo) > 4 * len(states) + 256:  # stale days, states and registries
+            self.memo.clear()
+        feed = await asyncio.to_thread(feeds.build_feed, registry, states, progress, scope, today, todo, withdrawn,
+                                       self.memo)
         gz = await asyncio.to_thread(gzip.compress, feed.body, 6, mtime=0)
         etag = hashlib.sha256(feed.body).hexdigest()[:32]
         last = feed.last_modified

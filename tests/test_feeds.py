@@ -381,3 +381,15 @@ def test_large_feed_is_valid(tmp_path):
     big = replace(reg, tasks=many, by_id={})
     cal = parse(build_calendar(big, {}, {}, ("all", None), NOW))
     assert len(cal.walk("VEVENT")) == 600
+
+
+def test_memo_reuses_unchanged_items_and_gives_the_same_bytes(tmp_path):
+    reg = registry(tmp_path)
+    memo, st = {}, states_for(reg)
+    first = build_feed(reg, st, {}, ("all", None), NOW, memo=memo)
+    assert memo and first.body == build_calendar(reg, st, {}, ("all", None), NOW)
+    st["cw-04"] = state("cw-04", "done", 1, T0 + timedelta(days=1), done_at=T0)
+    size = len(memo)
+    second = build_feed(reg, st, {}, ("all", None), NOW, memo=memo)
+    assert len(memo) == size + 1  # only the changed task was rendered again
+    assert second.body == build_calendar(reg, st, {}, ("all", None), NOW) != first.body

@@ -155,11 +155,15 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 lang, "{unit} is a group; invite each of its units.", unit=unit)
         await reply(update, text)
         return
-    if not 1 <= uses <= 1000:
-        await reply(update, usage(lang, "/invite UNIT [USES 1-1000] [7d]"))
+    try:
+        expires_in = parse_duration(lifetime)
+    except ValueError:
+        expires_in = None
+    if not 1 <= uses <= 1000 or expires_in is None:
+        await reply(update, usage(lang, "/invite UNIT [USES 1-1000] [7d|12h|30m]"))
         return
     now = svc.clock.now()
-    code = svc.store.create_invite(unit, uses=uses, expires_at=now + parse_duration(lifetime),
+    code = svc.store.create_invite(unit, uses=uses, expires_at=now + expires_in,
                                    created_by=user_id(update), now=now)
     svc.store.audit(user_id(update), "invite", None, None, unit, f"{uses} use(s), {lifetime}", now)
     expires = code.expires_at.astimezone(svc.registry.settings.tz).strftime("%Y-%m-%d %H:%M")

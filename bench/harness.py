@@ -1,0 +1,46 @@
+"""Shared helpers of the bench scripts: the whole application (app.serve) in-process against the Bot API
+emulator, a free local port, and the small registry of the reliability scripts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+TOKEN = "123456:TEST"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def running_app(cfg, registry, timeout: float = 30.0):
+    """Run taskbot.app.serve(cfg, registry) in this loop until the block ends; yields the Service."""
+    from taskbot.app import serve
+
+    stop, ready = asyncio.Event(), asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(serve(cfg, registry, stop, lambda svc: ready.done() or ready.set_result(svc)))
+    done, _ = await asyncio.wait({task, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    if ready not in done:
+        stop.set()
+        raise RuntimeError(f"serve() did not become ready: {task.exception() if task.done() else 'timeout'}")
+    try:
+        yield ready.result()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout)
+
+
+def write(path: str, text: str) -> str:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return path

@@ -1,0 +1,233 @@
+"""Reliability 5: security. The whole application (app.serve: bot, scheduler, feed server) runs in-process
+against the Bot API emulator; every attempt below must be refused.
+
+- 100 status changes by non-coordinators through the bot (/done, /undo in private and group chats,
+  digest buttons 标记完成/确认) and 100 through Service.set_status: task states and audit unchanged;
+- 100 wrong feed tokens (random, one character off, malformed names) and 20 revoked ones (fetched
+  before revocation, so cached, and revalidated with their old ETag after): all 404;
+- reused, used-up, expired, revoked and unknown invite codes (/join) and /invite by non-coordinators:
+  no membership, no invite created.
+Controls (a coordinator's /done, a valid feed token, a first /join) must succeed, so that a refusal is
+not just a broken path.
+
+    python3 bench/security.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from datetime import timedelta
+
+import aiohttp
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import TOKEN, free_port, running_app, write  # noqa: E402
+
+from taskbot.config import Config  # noqa: E402
+from taskbot.registry import load_registry  # noqa: E402
+from taskbot.service import NotAllowed  # noqa: E402
+from tests.tgemu import BotApiEmulator  # noqa: E402
+
+COORD = 900
+UNITS = """\
+units:
+  - {name: 市城管局, full_name: 郑州市城市管理局, aliases: [城管局], kind: department}
+  - {name: 中原区, full_name: 郑州市中原区, kind: district}
+  - {name: 二七区, full_name: 郑州市二七区, kind: district}
+groups:
+  - {name: 各区政府, members: [中原区, 二七区]}
+"""
+TASKS = f"""\
+settings:
+  coordinators: [{COORD}]
+documents:
+  - {{number: 郑政文〔2018〕143号, title: 方案, issued: 2018-08-07, issuer: 郑州市人民政府}}
+tasks:
+  - {{id: cw-01, doc: 郑政文〔2018〕143号, title: 编制规划, lead: [市城管局], responsible: [各区政府], due: 2030-09-28}}
+  - {{id: cw-02, doc: 郑政文〔2018〕143号, title: 建立台账, lead: [市城管局], due: 2030-08-31}}
+  - {{id: cw-03, doc: 郑政文〔2018〕143号, title: 长效管理, lead: [中原区]}}
+"""
+
+
+class Tally:
+    def __init__(self):
+        self.rows: list[tuple[str, int, int, int]] = []  # (what, attempts, accepted, target)
+
+    def add(self, what: str, attempts: int, accepted: int, target: int = 0):
+        self.rows.append((what, attempts, accepted, target))
+
+    def print(self):
+        w = max(len(r[0]) for r in self.rows)
+        print(f"  {'attempt':<{w}}  tries  accepted  target")
+        for what, n, ok, target in self.rows:
+            verdict = "ok" if ok == target else "FAIL"
+            print(f"  {what:<{w}}  {n:>5}  {ok:>8}  {target:>6}  {verdict}")
+
+
+async def settle(emu: BotApiEmulator, sent: int, answers: int, timeout: float = 60.0, grace: float = 0.3):
+    await emu.wait_for(lambda e: len(e.sent) >= sent and len(e.callback_answers) >= answers
+                       and not e.updates, timeout)
+    await asyncio.sleep(grace)
+
+
+async def main() -> int:
+    work = tempfile.mkdtemp(prefix="taskbot-security-")
+    t0 = time.perf_counter()
+    tally = Tally()
+    try:
+        reg, units = write(os.path.join(work, "tasks.yaml"), TASKS), write(os.path.join(work, "units.yaml"), UNITS)
+        port = free_port()
+        async with BotApiEmulator(TOKEN) as emu:
+            cfg = Config(registry=reg, units=units, db=os.path.join(work, "state.sqlite3"), token=TOKEN,
+                         api_url=emu.base_url, http=f"127.0.0.1:{port}", outbox=os.path.join(work, "outbox.jsonl"))
+            async with running_app(cfg, load_registry(reg, units)) as svc:
+                store, now = svc.store, svc.clock.now()
+                # control: a coordinator may change status
+                emu.inject_message(COORD, COORD, "/done cw-02 台账已建立")
+                await settle(emu, 1, 0)
+                control_done = store.task_state("cw-02").status == "done"
+                before = {t: store.task_state(t).status for t in ("cw-01", "cw-02", "cw-03")}
+                audit_before = len(store.audit_log(limit=10_000))
+
+                # 1. status changes by non-coordinators through the bot
+                n_msg = n_cb = 0
+                for i in range(100):
+                    uid = 5000 + i
+                    k = i % 5
+                    if k == 0:
+                        emu.inject_message(uid, uid, "/done cw-01")
+                    elif k == 1:
+                        emu.inject_message(uid, uid, "/undo cw-02")
+                    elif k == 2:
+                        emu.inject_message(-100 - i, uid, "/done@taskbot_test_bot cw-03 完成", chat_type="group")
+                    elif k == 3:
+                        emu.inject_callback(uid, uid, 1, "y:cw-01")  # confirm 标记完成
+                        n_cb += 1
+                        continue
+                    else:
+                        emu.inject_callback(-100 - i, uid, 1, "y:cw-03")
+                        n_cb += 1
+                        continue
+                    n_msg += 1
+                await settle(emu, 1 + n_msg, n_cb)
+                after = {t: store.task_state(t).status for t in before}
+                changed = sum(before[t] != after[t] for t in before)
+                new_status_audits = [a for a in store.audit_log(limit=10_000)[: max(0, len(store.audit_log(limit=10_000))
+                                                                                   - audit_before)]
+                                     if a.action == "status"]
+                tally.add("status change via bot by non-coordinator (/done, /undo, buttons)", 100,
+                          changed + len(new_status_audits))
+                refused = 0
+                for i in range(100):
+                    try:
+                        svc.set_status(("cw-01", "cw-02", "cw-03")[i % 3], ("done", "open")[i % 2], 6000 + i)
+                    except NotAllowed:
+                        refused += 1
+                tally.add("Service.set_status by non-coordinator", 100, 100 - refused)
+
+                # 2. feed tokens
+                base = f"http://127.0.0.1:{port}/feeds/"
+                good = store.create_feed_token("all", "", now)
+                async with aiohttp.ClientSession() as http:
+                    async def status(name, headers=None):
+                        async with http.get(base + name, headers=headers or {}) as r:
+                            await r.read()
+                            return r.status, r.headers.get("ETag")
+
+                    control_feed = (await status(good + ".ics"))[0] == 200
+                    wrong = [secrets.token_urlsafe(24) + ".ics" for _ in range(50)]
+                    for i in range(30):
+                        j = i % len(good)
+                        c = "A" if good[j] != "A" else "B"
+                        wrong.append(good[:j] + c + good[j + 1:] + ".ics")
+                    wrong += [good, good + ".ICS", good.upper() + ".ics", good + ".ics/", good[:-1] + ".ics",
+                              good + "x.ics", "../" + good + ".ics", "%2e%2e%2f" + good + ".ics", good[:7] + ".ics",
+                              "A" * 129 + ".ics", ".ics", good + ".ics%00", good + ".ics?x=1&todo=1",
+                              " " + good + ".ics", good + ".ics.ics", "*.ics", "%00.ics", good.lower() + ".ics",
+                              good[::-1] + ".ics", "feeds/" + good + ".ics"]
+                    accepted = 0
+                    for name in wrong:
+                        code, _ = await status(name)
+                        if code != 404 and not (name == good + ".ics?x=1&todo=1" and code == 200):
+                            accepted += code < 400
+                    # "?x=1&todo=1" after a valid token is the valid feed (todo variant): not a wrong token
+                    tally.add("wrong feed token", len(wrong) - 1, accepted)
+                    revoked, accepted = [], 0
+                    for _ in range(20):
+                        tok = store.create_feed_token("unit", "市城管局", now)
+                        code, etag = await status(tok + ".ics")
+                        revoked.append((tok, etag, code))
+                    for tok, _, _ in revoked:
+                        store.revoke_feed_token(tok, now)
+                    for tok, etag, _ in revoked:
+                        c1, _ = await status(tok + ".ics")
+                        c2, _ = await status(tok + ".ics", {"If-None-Match": etag or '"x"'})
+                        accepted += (c1 != 404) + (c2 != 404)
+                    tally.add("revoked feed token (plain GET + revalidation with old ETag)", 40, accepted)
+                    first_ok = all(code == 200 for _, _, code in revoked)
+
+                # 3. invites
+                n_msg = len(emu.sent)
+                I = store.m.Invite  # noqa: E741
+                reused = [store.create_invite("市城管局", 1, now + timedelta(days=7), "bench", now).code for _ in range(20)]
+                expired = [store.create_invite("中原区", 5, now - timedelta(seconds=1), "bench", now).code
+                           for _ in range(20)]
+                multi = [store.create_invite("二七区", 3, now + timedelta(days=1), "bench", now).code for _ in range(5)]
+                revoked_codes = [store.create_invite("二七区", 5, None, "bench", now).code for _ in range(10)]
+                for c in revoked_codes:
+                    store.revoke_invite(c)
+                unknown = ["".join(secrets.choice("23456789ABCDEFGHJKMNPQRSTUVWXYZ") for _ in range(10))
+                           for _ in range(10)]
+                plan = []  # (chat, code, should_join)
+                for i, c in enumerate(reused):
+                    plan += [(7000 + i, c, True), (7100 + i, c, False), (7200 + i, c.lower(), False)]
+                for i, c in enumerate(expired):
+                    plan.append((7300 + i, c, False))
+                for i, c in enumerate(multi):
+                    plan += [(7400 + 10 * i + k, c, k < 3) for k in range(5)]
+                for i, c in enumerate(revoked_codes + unknown):
+                    plan.append((7500 + i, c, False))
+                # one at a time per code, so that "first use wins" is deterministic
+                for chat, code, _ in plan:
+                    emu.inject_message(chat, chat, f"/join {code}")
+                    await settle(emu, n_msg + 1, 0, grace=0.01)
+                    n_msg += 1
+                invites_before = I.select().count()
+                for i in range(20):
+                    emu.inject_message(8000 + i, 8000 + i, "/invite 市城管局 5 7d")
+                await settle(emu, n_msg + 20, 0)
+                joined = {chat: bool(store.chat_units(chat)) for chat, _, _ in plan}
+                controls = [joined[c] for c, _, ok in plan if ok]
+                bad = [(c, code) for c, code, ok in plan if not ok and joined[c]]
+                tally.add("reused invite (second use, other chat; lower-case spelling)", 40,
+                          sum(joined[c] for c, _, ok in plan if not ok and 7100 <= c < 7300))
+                tally.add("expired invite", 20, sum(joined[c] for c, _, _ in plan if 7300 <= c < 7400))
+                tally.add("used-up multi-use invite (4th and 5th use of 3)", 10,
+                          sum(joined[c] for c, _, ok in plan if 7400 <= c < 7500 and not ok))
+                tally.add("revoked or unknown invite", 20, sum(joined[c] for c, _, _ in plan if 7500 <= c < 7600))
+                tally.add("/invite by non-coordinator", 20, I.select().count() - invites_before)
+        dt = time.perf_counter() - t0
+        print(f"security: the whole app against the Bot API emulator, {dt:.1f} s")
+        tally.print()
+        total = sum(r[1] for r in tally.rows)
+        accepted = sum(r[2] for r in tally.rows)
+        print(f"  total: {accepted} of {total} hostile attempts accepted (ratio {accepted / total:.3f}; target 0)"
+              f" -> {'met' if accepted == 0 else 'NOT met'}")
+        print(f"  controls: coordinator /done {'ok' if control_done else 'FAILED'}; valid feed "
+              f"{'200' if control_feed else 'FAILED'}; feeds before revocation {'200' if first_ok else 'FAILED'}; "
+              f"first invite uses joined {sum(controls)}/{len(controls)}")
+        if bad:
+            print(f"  accepted invites: {bad[:10]}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
