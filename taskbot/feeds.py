@@ -35,7 +35,7 @@ from typing import Iterable, Mapping
 from icalendar import Alarm, Calendar, Event, Todo
 
 from .recurrence import Every
-from .registry import Registry, Task
+from .model import Registry, Task
 
 PRODID = "-//taskbot//Zhengzhou supervision calendar feeds//ZH"
 TTL = timedelta(hours=1)
