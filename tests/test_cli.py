@@ -114,3 +114,53 @@ def test_python_bot_py_runs_without_a_token_and_says_what_it_would_send(tmp_path
     assert proc.returncode == 0
     assert (work / "data" / "outbox.jsonl").read_text(encoding="utf-8").count("\n") >= 1
     assert (work / "data" / "taskbot.sqlite3").exists()
+
+
+def start_bot(work, *args):
+    env = {**os.environ, "TASKBOT_HTTP": f"127.0.0.1:{free_port()}", "PYTHONPATH": str(ROOT)}
+    env.pop("TASKBOT_TELEGRAM_TOKEN", None)
+    return subprocess.Popen([sys.executable, str(ROOT / "bot.py"), *args], cwd=work, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def read_until(proc, needle, limit=60):
+    """Lines of the process's output up to the one containing `needle` (bounded)."""
+    seen, deadline = [], time.monotonic() + limit
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            return seen
+    raise AssertionError(f"{needle!r} not seen in:\n{''.join(seen)}")
+
+
+def test_taskbot_reload_signals_the_running_bot_which_rejects_an_invalid_registry(tmp_path):
+    work = tmp_path / "repo"
+    work.mkdir()
+    shutil.copy(ROOT / "tasks.yaml", work)
+    shutil.copytree(ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.sqlite3*", "outbox.jsonl", "*.pid"))
+    proc = start_bot(work)
+    try:
+        read_until(proc, "next reminders at")
+        registry = work / "tasks.yaml"
+        good = registry.read_text(encoding="utf-8")
+        registry.write_text(good.replace("lead: [市城管局", "lead: [市城管", 1), encoding="utf-8")
+        bad = taskbot("reload", cwd=work, env={"PYTHONPATH": str(ROOT)})
+        assert bad.returncode == 1
+        assert bad.stderr.splitlines()[-1] == "reload: the registry is invalid; the running bot keeps the previous one"
+        assert "error: unknown unit '市城管'; did you mean 市城管局?" in bad.stderr
+        # the bot itself re-validates on SIGHUP and keeps serving the previous registry
+        proc.send_signal(signal.SIGHUP)
+        read_until(proc, "taskbot: reload rejected; the previous registry keeps serving")
+        registry.write_text(good.replace("  - id: cw-30\n", "  - id: cw-30x\n", 1), encoding="utf-8")
+        ok = taskbot("reload", cwd=work, env={"PYTHONPATH": str(ROOT)})
+        assert ok.returncode == 0, ok.stderr
+        assert ok.stdout.startswith(f"reload: signalled pid {proc.pid}; 26 documents, 916 tasks, ")
+        lines = read_until(proc, "taskbot: reload applied")
+        assert "added 1, changed 0, withdrawn 1, restored 0" in lines[-1]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0

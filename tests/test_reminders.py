@@ -232,3 +232,21 @@ def test_console_transport_says_what_it_would_send(tmp_path, capsys):
     assert capsys.readouterr().out == "--- would send to chat 5 ---\nhello\n\n"
     assert json.loads(outbox.read_text()) == {"chat_id": 5, "text": "hello", "tasks": ["cw-01"],
                                               "at": "2018-09-28T09:00:00+08:00"}
+
+
+def test_the_sweep_reloads_when_the_registry_file_changes(tmp_path):
+    import os
+
+    from taskbot.scheduler import ReminderScheduler
+
+    cfg, rec, clock = write_registry(tmp_path), Recorder(), Clock(t(28, 8), frozen=True)
+    svc = service(cfg, clock, rec)
+    sched = ReminderScheduler(svc)
+    asyncio.run(sched.sweep_job())
+    assert set(svc.registry.by_id) == {"cw-01", "cw-02", "cw-03"}
+    Path(cfg.registry).write_text(TASKS.replace("id: cw-03", "id: cw-04"), encoding="utf-8")
+    st = os.stat(cfg.registry)
+    os.utime(cfg.registry, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    asyncio.run(sched.sweep_job())
+    assert set(svc.registry.by_id) == {"cw-01", "cw-02", "cw-04"}
+    assert svc.store.task_state("cw-03").withdrawn is True
