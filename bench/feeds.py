@@ -8,7 +8,7 @@ A synthetic registry (bench/synth.py) of about 10,000 feed components. Reports:
 Load: `wrk` (apt-get install -y wrk) when installed, else a bounded aiohttp client in a subprocess.
 Target: cached at least 0.8 of static.
 
-    python3 bench/feeds.py [--tasks 9000] [--seconds 5] [--connections 16]
+    python3 bench/feeds.py [--tasks 9150] [--seconds 5] [--connections 16]
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ async def main_async(a) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tasks", type=int, default=9000)
+    ap.add_argument("--tasks", type=int, default=9150)
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--connections", type=int, default=16)
     a = ap.parse_args(argv)

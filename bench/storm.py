@@ -54,6 +54,16 @@ async def storm(chats: int, timeout: float, work: str) -> dict:
         cfg = Config(registry=s.registry, units=s.units, db=db, token=TOKEN, api_url=emu.base_url)
         application = build_application(cfg)
         transport = TelegramTransport(application.bot)
+        confirmed_at: dict = {}
+        record_sent = store.record_sent
+
+        def timed_record_sent(rows, message_id, now):  # when the ledger holds it (for the crash window)
+            record_sent(rows, message_id, now)
+            t = time.monotonic()
+            for row in rows:
+                confirmed_at.setdefault(row[3], t)
+
+        store.record_sent = timed_record_sent
         service = Service(cfg, clock, store, registry, transport)
         application.bot_data["service"] = service
         await application.initialize()
@@ -81,7 +91,10 @@ async def storm(chats: int, timeout: float, work: str) -> dict:
             while times[i] - times[j] >= 1.0:
                 j += 1
             densest = max(densest, i - j + 1)
-        out = {"expected": len(s.liaisons), "accepted": len(sends), "confirmed": confirmed,
+        lags = sorted(confirmed_at[e["chat_id"]] - e["t"] for e in sends if e["chat_id"] in confirmed_at)
+        out = {"lag_p50": lags[len(lags) // 2] if lags else 0, "lag_p95": lags[int(len(lags) * 0.95)] if lags else 0,
+               "lag_mean": sum(lags) / len(lags) if lags else 0,
+               "expected": len(s.liaisons), "accepted": len(sends), "confirmed": confirmed,
                "count_429": emu.count_429, "count_5xx": emu.count_5xx, "requests": emu.requests.get("sendMessage", 0),
                "span": (times[-1] - times[0]) if len(times) > 1 else 0.0, "wall": wall, "ticks": len(reports),
                "duplicates": sum(n - 1 for n in per_chat.values() if n > 1), "densest": densest,
@@ -112,6 +125,9 @@ def main(argv=None) -> int:
     print(f"  429 answers: {r['count_429']}  (target 0: {'met' if r['count_429'] == 0 else 'NOT met'}); "
           f"sendMessage requests {r['requests']}; 5xx {r['count_5xx']}; densest 1-s window {r['densest']} msgs")
     print(f"  duplicates {r['duplicates']}, chats missing {r['missing']}")
+    print(f"  accepted-to-ledger lag (the window in which a crash duplicates): p50 {r['lag_p50'] * 1000:.0f} ms, "
+          f"p95 {r['lag_p95'] * 1000:.0f} ms, mean {r['lag_mean'] * 1000:.0f} ms; x {rate:.1f} msg/s = "
+          f"{r['lag_mean'] * rate:.2f} expected duplicates per crash")
     return 0
 
 

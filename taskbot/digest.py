@@ -21,6 +21,7 @@ class DigestPart:
 
     text: str
     task_ids: tuple[str, ...]
+    lang: str = "zh"
 
 
 def urgency(due: date | None, today: date) -> str:
@@ -87,19 +88,31 @@ def render(deliveries: list[Delivery], today: date, lang: str = "zh", catch_up: 
                 lines.append((f"\n{MARKS[key]} {tr(lang, label)} ({len(group)})", None))
                 lines += [(_line(lang, d, today), d.reminder.task_id) for d in group]
     lines.append(("\n" + tr(lang, "Details: /task ID · progress: /progress ID TEXT"), None))
-    return _split(head, lines)
+    return _split(head, lines, lang)
 
 
-def _split(head: str, lines: list[tuple[str, str | None]]) -> list[DigestPart]:
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(line: str, room: int) -> str:
+    while utf16_len(line) > room:
+        line = line[: max(1, len(line) - (utf16_len(line) - room) // 2 - 1)]
+    return line
+
+
+def _split(head: str, lines: list[tuple[str, str | None]], lang: str) -> list[DigestPart]:
     parts, text, ids = [], head, []
+    room = LIMIT - utf16_len(head) - 160  # a cut line still fits with its section title and the footer
     for line, task_id in lines:
-        if len(line) > LIMIT - len(head) - 20:
-            line = line[: LIMIT - len(head) - 21] + "…"
-        if len(text) + 1 + len(line) > LIMIT:
-            parts.append(DigestPart(text, tuple(dict.fromkeys(ids))))
+        if utf16_len(line) > room:
+            line = _cut(line, room - 1) + "…"
+        if utf16_len(text) + 1 + utf16_len(line) > LIMIT:
+            parts.append(DigestPart(text, tuple(dict.fromkeys(ids)), lang))
             text, ids = head + " (…)", []
         text += "\n" + line
         if task_id:
             ids.append(task_id)
-    parts.append(DigestPart(text, tuple(dict.fromkeys(ids))))
+    parts.append(DigestPart(text, tuple(dict.fromkeys(ids)), lang))
     return parts

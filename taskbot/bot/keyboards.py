@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from ..i18n import tr
+
 DETAIL, ASK, CONFIRM, CANCEL = "d", "x", "y", "n"
 ACTIONS = (DETAIL, ASK, CONFIRM, CANCEL)
 MAX_ROWS = 50  # Telegram accepts 100 buttons per keyboard; two per row
@@ -25,26 +27,26 @@ def parse(value: str | None) -> tuple[str, str] | None:
     return action, task_id
 
 
-def _row(task_id: str, state: str) -> list[InlineKeyboardButton]:
+def _row(task_id: str, state: str, lang: str) -> list[InlineKeyboardButton]:
     """state: 'plain' (detail only), 'done' (detail + 标记完成), 'confirm' (确认 / 取消)."""
     if state == "confirm":
-        return [InlineKeyboardButton(f"✔ 确认完成 {task_id}", callback_data=data(CONFIRM, task_id)),
-                InlineKeyboardButton("取消", callback_data=data(CANCEL, task_id))]
-    row = [InlineKeyboardButton(f"ℹ️ {task_id} 详情", callback_data=data(DETAIL, task_id))]
+        return [InlineKeyboardButton(tr(lang, "✔ Confirm {id} done", id=task_id), callback_data=data(CONFIRM, task_id)),
+                InlineKeyboardButton(tr(lang, "Cancel"), callback_data=data(CANCEL, task_id))]
+    row = [InlineKeyboardButton(tr(lang, "ℹ️ {id} details", id=task_id), callback_data=data(DETAIL, task_id))]
     if state == "done":
-        row.append(InlineKeyboardButton(f"✅ 标记完成 {task_id}", callback_data=data(ASK, task_id)))
+        row.append(InlineKeyboardButton(tr(lang, "✅ Mark {id} done", id=task_id), callback_data=data(ASK, task_id)))
     return row
 
 
-def build(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup | None:
+def build(rows: list[tuple[str, str]], lang: str = "zh") -> InlineKeyboardMarkup | None:
     """A keyboard from (task id, state) rows; None when there is nothing to show."""
     rows = rows[:MAX_ROWS]
-    return InlineKeyboardMarkup([_row(t, s) for t, s in rows]) if rows else None
+    return InlineKeyboardMarkup([_row(t, s, lang) for t, s in rows]) if rows else None
 
 
-def digest_keyboard(task_ids, done_buttons: bool) -> InlineKeyboardMarkup | None:
+def digest_keyboard(task_ids, done_buttons: bool, lang: str = "zh") -> InlineKeyboardMarkup | None:
     """Detail buttons per task id, plus 标记完成 when `done_buttons` (a coordinator's private chat)."""
-    return build([(t, "done" if done_buttons else "plain") for t in task_ids])
+    return build([(t, "done" if done_buttons else "plain") for t in task_ids], lang)
 
 
 def rows_of(markup) -> list[tuple[str, str]]:
@@ -61,6 +63,6 @@ def rows_of(markup) -> list[tuple[str, str]]:
     return out
 
 
-def with_row(markup, task_id: str, state: str) -> InlineKeyboardMarkup | None:
+def with_row(markup, task_id: str, state: str, lang: str = "zh") -> InlineKeyboardMarkup | None:
     """The message's keyboard with the row of `task_id` switched to `state`."""
-    return build([(t, state if t == task_id else s) for t, s in rows_of(markup)])
+    return build([(t, state if t == task_id else s) for t, s in rows_of(markup)], lang)

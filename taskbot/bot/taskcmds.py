@@ -169,16 +169,16 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = query.message
     if action == kb.ASK:
         await query.answer(tr(lang, "Mark {id} done? Confirm below.", id=found.id))
-        await _edit(message, message.text, kb.with_row(message.reply_markup, found.id, "confirm"))
+        await _edit(message, message.text, kb.with_row(message.reply_markup, found.id, "confirm", lang))
     elif action == kb.CANCEL:
         await query.answer(tr(lang, "Cancelled; nothing was changed."))
-        await _edit(message, message.text, kb.with_row(message.reply_markup, found.id, "done"))
+        await _edit(message, message.text, kb.with_row(message.reply_markup, found.id, "done", lang))
     else:
         before = svc.store.task_state(found.id)
         svc.set_status(found.id, "done", user_id(update))
         result = status_reply(lang, found, "done", changed=before is None or before.status != "done")
         await query.answer(result[:200])
-        await _edit(message, f"{message.text}\n\n{result}", kb.with_row(message.reply_markup, found.id, "plain"))
+        await _edit(message, f"{message.text}\n\n{result}", kb.with_row(message.reply_markup, found.id, "plain", lang))
 
 
 async def _edit(message, text: str, markup) -> None:

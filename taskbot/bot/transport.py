@@ -53,7 +53,7 @@ class TelegramTransport:
 
     async def send(self, chat_id: int, part: DigestPart, coordinator: bool) -> int:
         """Send one digest part with its buttons; returns Telegram's message id."""
-        markup = digest_keyboard(part.task_ids, done_buttons=coordinator and chat_id > 0)
+        markup = digest_keyboard(part.task_ids, done_buttons=coordinator and chat_id > 0, lang=part.lang)
         return await self.send_text(chat_id, part.text, markup)
 
     async def send_text(self, chat_id: int, text: str, reply_markup=None) -> int:
