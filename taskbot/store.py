@@ -18,8 +18,8 @@ from urllib.parse import unquote
 from peewee import Database, SqliteDatabase, chunked
 
 from .store_models import (SCHEMA_VERSION, AuditRow, ChatRow, FeedTokenRow, Invite, InviteError, ProgressRow,
-                           SyncResult, TaskState, build_models, definition_hash, from_utc_text, migrate,
-                           to_utc_text, value_text)
+                           SyncResult, TaskState, build_models, definition_hash, definition_json, from_utc_text,
+                           migrate, task_from_json, to_utc_text, value_text)
 
 BUSY_TIMEOUT_MS = 10_000
 SQLITE_PRAGMAS = [("journal_mode", "wal"), ("synchronous", "NORMAL"), ("foreign_keys", 1),
@@ -98,24 +98,27 @@ class Store:
                            "before": before, "after": after, "note": registry.fingerprint or None})
 
         with self.db.atomic():
-            rows = {r["task_id"]: r for r in T.select(T.task_id, T.def_hash, T.withdrawn, T.sequence).dicts()}
+            rows = {r["task_id"]: r for r in T.select(T.task_id, T.def_hash, T.withdrawn, T.sequence,
+                                                       T.definition.is_null().alias("bare")).dicts()}
             fresh, seen = [], set()
             for task in registry.tasks:
                 seen.add(task.id)
                 h, row = definition_hash(task), rows.get(task.id)
                 if row is None:
                     fresh.append({"task_id": task.id, "doc": task.doc, "status": "open", "withdrawn": False,
-                                  "def_hash": h, "sequence": 0, "updated_at": now})
+                                  "def_hash": h, "sequence": 0, "updated_at": now, "definition": definition_json(task)})
                     added.append(task.id)
                 elif row["withdrawn"] or row["def_hash"] != h:
                     T.update(def_hash=h, doc=task.doc, withdrawn=False, sequence=row["sequence"] + 1,
-                             updated_at=now).where(T.task_id == task.id).execute()
+                             updated_at=now, definition=definition_json(task)).where(T.task_id == task.id).execute()
                     if row["withdrawn"]:
                         restored.append(task.id)
                         note("restored", task.id, "withdrawn", "active")
                     if row["def_hash"] != h:
                         changed.append(task.id)
                         note("changed", task.id, row["def_hash"], h)
+                elif row["bare"]:  # a database from schema 1: keep the definition from now on
+                    T.update(definition=definition_json(task)).where(T.task_id == task.id).execute()
             for batch in chunked(fresh, _ROW_CHUNK):
                 T.insert_many(batch).execute()
             for tid, row in rows.items():
@@ -138,12 +141,22 @@ class Store:
         return TaskState(r["task_id"], r["status"], r["done_by"], r["done_at"], r["note"], bool(r["withdrawn"]),
                          r["sequence"], r["updated_at"], r["doc"], r["def_hash"])
 
+    def _state_query(self):
+        T = self.m.TaskRow
+        return T.select(*[f for f in T._meta.sorted_fields if f.name != "definition"])
+
+    def withdrawn_definitions(self) -> dict:
+        """Task id -> the last synced definition (a Task) of every withdrawn task."""
+        T = self.m.TaskRow
+        rows = T.select(T.task_id, T.definition).where(T.withdrawn & T.definition.is_null(False)).tuples()
+        return {tid: task_from_json(text) for tid, text in rows}
+
     def task_states(self) -> dict[str, TaskState]:
-        return {r["task_id"]: self._state(r) for r in self.m.TaskRow.select().dicts()}
+        return {r["task_id"]: self._state(r) for r in self._state_query().dicts()}
 
     def task_state(self, task_id: str) -> TaskState | None:
         T = self.m.TaskRow
-        row = T.select().where(T.task_id == task_id).dicts().first()
+        row = self._state_query().where(T.task_id == task_id).dicts().first()
         return self._state(row) if row else None
 
     def set_status(self, task_id: str, status: str, actor: str, note: str | None, now: datetime) -> TaskState:

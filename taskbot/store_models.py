@@ -134,6 +134,34 @@ def definition_hash(task) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def definition_json(task) -> str:
+    """A task's definition as JSON (read back by `task_from_json`)."""
+    return json.dumps(dataclasses.asdict(task), ensure_ascii=False, sort_keys=True, default=_jsonable)
+
+
+def task_from_json(text: str):
+    """The Task a `definition_json` text describes."""
+    from .model import Milestone, Policy, Task
+    from .recurrence import parse_every
+
+    d = json.loads(text)
+    day = lambda v: date.fromisoformat(v) if v else None  # noqa: E731
+    p = d.pop("policy")
+    policy = Policy(tuple(p["before_days"]), time.fromisoformat(p["at"]), p["workdays_only"], p["overdue_every"],
+                    p["escalate_after"], p["ongoing"])
+    every = d.pop("every")
+    return Task(**{**d, "lead": tuple(d["lead"]), "responsible": tuple(d["responsible"]),
+                   "cooperating": tuple(d["cooperating"]), "due": day(d["due"]), "policy": policy,
+                   "milestones": tuple(Milestone(day(m["due"]), m["title"]) for m in d["milestones"]),
+                   "every": parse_every(_every_text(every)) if every else None})
+
+
+def _every_text(value: dict) -> str:
+    from .recurrence import Every
+
+    return str(Every(value["freq"], value["month"], value["day"]))
+
+
 def _jsonable(value):
     if isinstance(value, (date, time, datetime)):
         return value.isoformat()
@@ -217,6 +245,7 @@ def build_models(db: Database) -> SimpleNamespace:
         def_hash = CharField(max_length=64)
         sequence = IntegerField(default=0)
         updated_at = AwareDateTimeField()
+        definition = TextField(null=True)  # JSON of the task as last synced (schema 2): withdrawn tasks keep it
 
         class Meta:
             table_name = "task_state"
@@ -301,7 +330,16 @@ def _m1_create(m: SimpleNamespace) -> None:
     m.Meta.insert(key="data_version", value="0").on_conflict_ignore().execute()
 
 
-MIGRATIONS = [_m1_create]
+def _m2_definition(m: SimpleNamespace) -> None:
+    """Keep each task's last definition, so a withdrawn task can still be shown."""
+    db = m.Meta._meta.database
+    if "definition" not in {c.name for c in db.get_columns("task_state")}:
+        from playhouse.migrate import SchemaMigrator, migrate as apply
+
+        apply(SchemaMigrator.from_database(db).add_column("task_state", "definition", TextField(null=True)))
+
+
+MIGRATIONS = [_m1_create, _m2_definition]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -78,8 +78,6 @@ class FeedCache:
         self.entries: OrderedDict[tuple, Rendered] = OrderedDict()
         self.pending: dict[tuple, asyncio.Future] = {}
         self.previous: dict[tuple, Rendered] = {}  # the last render per (scope, variant), for Last-Modified
-        self.known: dict = {}  # task id -> last definition seen, to render withdrawn tasks
-        self.known_fingerprint: str | None = None
         self.renders = 0
         self.memo: dict = {}  # rendered components per task (see feeds.build_feed), shared by all scopes
 
@@ -126,13 +124,9 @@ class FeedCache:
 
     async def _render(self, registry, scope, todo, today) -> Rendered:
         store = self.service.store
-        if registry.fingerprint != self.known_fingerprint or not self.known:
-            self.known.update(registry.by_id)
-            self.known_fingerprint = registry.fingerprint
         states = store.task_states()
         progress = progress_summary(store)
-        withdrawn = {tid: self.known[tid] for tid, s in states.items()
-                     if s.withdrawn and tid not in registry.by_id and tid in self.known}
+        withdrawn = store.withdrawn_definitions() if any(s.withdrawn for s in states.values()) else {}
         self.renders += 1
         if len(self.memo) > 4 * len(states) + 256:  # stale days, states and registries
             self.memo.clear()

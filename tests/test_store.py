@@ -388,3 +388,33 @@ def test_postgresql_same_models():
     finally:
         admin.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.close()
+
+
+def test_withdrawn_tasks_keep_their_definition(store):
+    from taskbot.recurrence import parse_every
+    from taskbot.registry import Milestone, Policy
+    from datetime import time as dtime
+
+    full = task("a-1", due=date(2019, 12, 31), due_text="2019年底前", ref="二(一)1", detail="正文",
+                responsible=("u2",), milestones=(Milestone(date(2018, 12, 31), "招标"), Milestone(date(2019, 12, 31), "完成")),
+                every=parse_every("yearly:06-30"), kind="task", source_line=12,
+                policy=Policy(before_days=(7, 0), at=dtime(8, 30), workdays_only=False))
+    store.sync_registry(registry(full, task("a-2")), NOW)
+    assert store.withdrawn_definitions() == {}
+    store.sync_registry(registry(task("a-2")), NOW)
+    assert store.withdrawn_definitions() == {"a-1": full}
+
+
+def test_migration_2_adds_definitions_to_a_schema_1_database(tmp_path):
+    path = str(tmp_path / "old.sqlite3")
+    s = Store.open(path)
+    s.sync_registry(registry(task("a-1"), task("a-2")), NOW)
+    s.db.execute_sql("ALTER TABLE task_state DROP COLUMN definition")  # as schema 1 left it
+    s.set_meta("schema_version", "1")
+    s.close()
+    s = Store.open(path)
+    assert s.schema_version() == 2 and "definition" in {c.name for c in s.db.get_columns("task_state")}
+    s.sync_registry(registry(task("a-1"), task("a-2")), NOW)  # unchanged definitions are filled in
+    s.sync_registry(registry(task("a-2")), NOW)
+    assert s.withdrawn_definitions() == {"a-1": task("a-1")}
+    s.close()
