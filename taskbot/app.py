@@ -78,7 +78,8 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: _report_reload(service.reload()))
-    _pidfile(os.path.join(os.path.dirname(cfg.db) or ".", "taskbot.pid") if "://" not in cfg.db else "data/taskbot.pid")
+    pidfile = os.path.join(os.path.dirname(cfg.db) or ".", "taskbot.pid") if "://" not in cfg.db else "data/taskbot.pid"
+    _pidfile(pidfile)
     if application is not None:
         await application.initialize()
         await application.start()
@@ -100,6 +101,10 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
         if web is not None:
             await web.cleanup()
         store.close()
+        try:
+            os.remove(pidfile)  # so that `taskbot reload` never signals a stranger
+        except OSError:
+            pass
     return 0
 
 

@@ -164,3 +164,4 @@ def test_taskbot_reload_signals_the_running_bot_which_rejects_an_invalid_registr
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+    assert not (work / "data" / "taskbot.pid").exists()
