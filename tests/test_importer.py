@@ -71,6 +71,9 @@ def test_assignment_clauses(text, first_lead, lead, resp, coop):
     ("市文广新局、文物局及各县〔市、区〕政府", ["市文广新局", "市文物局", "各县(市、区)政府"]),
     ("各县 (市、区) 政府, 各开发区管委会", ["各县(市、区)政府", "各开发区管委会"]),
     ("市住房和城乡建设局", ["市住房和城乡建设局"]),
+    ("省发展改革委、省工业和信息化厅,各市、县人民政府", ["省发展改革委", "省工业和信息化厅", "各市、县人民政府"]),
+    ("省财政厅、自然资源厅", ["省财政厅", "省自然资源厅"]),
+    ("县教育局、财政局", ["县教育局", "县财政局"]),
 ])
 def test_split_names(text, names):
     assert split_names(text.replace(" ", "")) == names
@@ -184,6 +187,146 @@ def test_dump_is_accepted_by_check(tmp_path):
         registry, diags = check_files(str(path), str(tmp_path / "units.yaml"))
         assert registry is not None, "\n".join(map(str, diags))
         assert len(registry.tasks) == len(r.tasks)
+
+
+# ------------------------------------------------------------------ other governments' styles, table-driven
+# Six documents written in the styles of other city, provincial and county gazettes: flattened task
+# tables, full-width inline brackets with semicolons, 【label】 fields, `A牵头,B配合` sentences, articles
+# (第一条) with the unit as subject, ①/(1) numbering, plan goals, dates in Chinese numerals at the end.
+
+STYLE_DOCS = [
+    # fixture, number, issued, plan_title, tasks
+    ("table.txt", "某政办〔2021〕12号", "2021-03-05", "某某市2021年优化营商环境重点任务分工方案", 8),
+    ("inline.txt", "某政〔2021〕8号", "2021-04-12", "某某省数字经济发展三年行动计划(2021—2023年)", 8),
+    ("labels.txt", "某政办〔2022〕5号", "2022-02-28", "某某县2022年农村人居环境整治提升实施方案", 6),
+    ("rules.txt", "某政〔2020〕15号", "2020-07-20", "某某市政府投资项目管理办法", 5),
+    ("circled.txt", "某政办〔2023〕31号", "2023-02-10", "某某市城市更新行动工作要点", 7),
+    ("goals.txt", "某政〔2021〕40号", "2021-11-08", "某某市“十四五”生态环境保护规划", 8),
+]
+
+
+@pytest.mark.parametrize("fixture,number,issued,plan_title,n", STYLE_DOCS)
+def test_style_documents(fixture, number, issued, plan_title, n):
+    r = load(fixture)
+    assert [(d["number"], str(d["issued"]), d["plan_title"]) for d in r.documents] == [(number, issued, plan_title)]
+    assert len(r.tasks) == n, [t["title"] for t in r.tasks]
+    assert all(t["doc"] == number and list(t) == TASK_KEYS for t in r.tasks)
+
+
+STYLE_CASES = [
+    # fixture, ref, title prefix, kind (t/g), lead, responsible, cooperating,
+    #  due, due_text, every, milestones
+    # table.txt
+    ('table.txt', '一', '全市营商环境便利度明', 'g', [], [], [],
+     '2021-12-31', '2021年底', None, []),
+    ('table.txt', '三(一)', '加强组织领导', 't', ['市优化营商环境工作领导小组办公室'], [], [],
+     None, None, None, []),
+    ('table.txt', '三(二)', '强化督查考核', 't', ['市政府督查室'], [], [],
+     None, '每月5日前', 'monthly:5', []),
+    ('table.txt', '附件/1', '推行企业开办“一网通', 't', ['市市场监管局'], ['市公安局', '市税务局', '市人社局'], [],
+     '2021-06-30', '2021年6月底前', None, []),
+    ('table.txt', '附件/2', '开展工程建设项目审批', 't', ['市住房城乡建设局'], ['市自然资源和规划局', '市发展改革委'], [],
+     '2021-12-31', '2021年6月—12月', None, []),
+    ('table.txt', '附件/3', '推进不动产登记“一窗', 't', ['市自然资源和规划局'], ['市税务局', '各区县(市)人民政府'], [],
+     '2021-09-30', '2021年第三季度', None, []),
+    ('table.txt', '附件/4', '清理规范涉企收费,建', 't', ['市发展改革委'], ['市财政局'], [],
+     None, '持续推进', None, []),
+    ('table.txt', '附件/5', '开展营商环境评价,按', 't', ['市营商环境办'], ['各区县(市)人民政府', '市直有关部门'], [],
+     None, '每季度末', 'quarterly', []),
+    # inline.txt
+    ('inline.txt', '一', '全省数字经济规模突破', 'g', [], [], [],
+     '2023-12-31', '2023年底', None, []),
+    ('inline.txt', '二(一)1', '推进5G网络建设', 't', ['省通信管理局'], ['省发展改革委', '省工业和信息化厅', '各市、县人民政府'], [],
+     '2021-12-31', '2021年12月底前', None, []),
+    ('inline.txt', '二(一)2', '建设省级大数据中心', 't', ['省大数据局'], ['省财政厅', '省自然资源厅'], [],
+     '2022-06-30', '2022年6月底前', None, []),
+    ('inline.txt', '二(二)1', '实施“上云用数赋智”', 't', [], ['省工业和信息化厅', '省科技厅'], [],
+     None, '2021年起每年', 'yearly:12-31', []),
+    ('inline.txt', '二(二)2', '培育数字经济示范园区', 't', [], ['省商务厅'], [],
+     '2021-09-30', '2021年第三季度', None, []),
+    ('inline.txt', '二(二)3', '发展智慧农业', 't', ['省农业农村厅'], [], ['省财政厅'],
+     '2022-12-31', '2021年6月—2022年12月', None, []),
+    ('inline.txt', '三(一)', '加强统计监测', 't', ['省统计局'], [], ['省大数据局'],
+     None, '每半年', 'half-yearly', []),
+    ('inline.txt', '三(二)', '强化资金保障', 't', ['省财政厅'], [], [],
+     None, None, None, []),
+    # labels.txt
+    ('labels.txt', '附件1一1', '推进农村厕所革命', 't', [], ['县农业农村局', '县卫生健康局'], [],
+     '2022-12-31', '年底前', None, []),
+    ('labels.txt', '附件1一2', '治理农村生活污水', 't', ['县生态环境局'], [], ['县住建局', '各乡镇人民政府'],
+     '2022-09-30', '2022年9月底前', None, []),
+    ('labels.txt', '附件1一3', '提升村容村貌', 't', ['县农业农村局'], ['各乡镇人民政府'], [],
+     None, '每季度末', 'quarterly', []),
+    ('labels.txt', '附件1一4', '健全长效管护机制', 't', ['县农业农村局'], [], ['县财政局', '各乡镇人民政府'],
+     None, '长期坚持', None, []),
+    ('labels.txt', '附件1二(一)', '加强组织领导', 't', ['各乡镇人民政府', '县直有关部门'], [], [],
+     None, None, None, []),
+    ('labels.txt', '附件1二(二)', '强化督导考核', 't', ['县委督查室', '县政府督查室'], [], [],
+     None, '每月5日前', 'monthly:5', []),
+    # rules.txt
+    ('rules.txt', '第三条', '建立政府投资项目储备', 't', ['市财政局'], [], ['市发展改革委'],
+     None, '每年9月底前', 'yearly:09-30', []),
+    ('rules.txt', '第五条', '政府投资项目农民工工', 't', ['市人社局'], [], [],
+     None, None, None, []),
+    ('rules.txt', '第六条', '依法对政府投资项目进', 't', ['市审计局'], [], [],
+     None, '每季度', 'quarterly', []),
+    ('rules.txt', '第七条', '项目建设质量安全监管', 't', ['市住房城乡建设局'], [], [],
+     '2020-12-31', '2020年12月底前', None, []),
+    ('rules.txt', '第八条', '本辖区、本行业政府投', 't', ['各县(市、区)人民政府', '市直有关部门'], [], [],
+     None, None, None, []),
+    # circled.txt
+    ('circled.txt', '一(一)①', '完成老旧小区改造12', 't', ['市住房城乡建设局'], ['各区人民政府'], [],
+     '2023-11-30', '6月底前、11月底前', None, [('2023-06-30', '全部开工'), ('2023-11-30', '基本完工')]),
+    ('circled.txt', '一(一)②', '同步推进加装电梯,全', 't', ['市住房城乡建设局', '市市场监管局'], [], [],
+     '2023-12-31', '2023年12月底前', None, []),
+    ('circled.txt', '一(二)①', '推行“红色物业”,建', 't', ['市住房城乡建设局'], [], ['各区人民政府'],
+     None, '持续推进', None, []),
+    ('circled.txt', '一(二)②', '每季度开展一次小区环', 't', ['各区人民政府'], [], [],
+     None, '每季度', 'quarterly', []),
+    ('circled.txt', '二(1)', '建设口袋公园30个', 't', ['市城市管理局'], [], ['市自然资源和规划局'],
+     '2023-10-31', '2023年10月底前', None, []),
+    ('circled.txt', '二(2)', '开展城市体检评估,形', 't', ['市住房城乡建设局'], [], ['市统计局', '市大数据中心'],
+     '2023-12-31', '2023年第四季度', None, []),
+    ('circled.txt', '二(3)', '完成背街小巷整治年度', 't', ['各区'], [], [],
+     '2023-08-31', '2023年8月底前', None, []),
+    # goals.txt
+    ('goals.txt', '一(一)', '生态环境质量持续改善', 'g', [], [], [],
+     '2025-12-31', '2025年', None, []),
+    ('goals.txt', '一(一)', '生态环境根本好转,美', 'g', [], [], [],
+     '2035-12-31', '2035年', None, []),
+    ('goals.txt', '一(二)', '细颗粒物(PM2.5', 'g', [], [], [],
+     '2022-12-31', '2022年底前', None, []),
+    ('goals.txt', '一(二)', '县级及以上城市集中式', 'g', [], [], [],
+     '2023-12-31', '2023年', None, []),
+    ('goals.txt', '一(二)', '地表水国控断面优良水', 'g', [], [], [],
+     '2025-12-31', '2025年', None, []),
+    ('goals.txt', '二(一)', '深入打好蓝天保卫战', 't', ['市生态环境局'], [], ['市工业和信息化局', '市发展改革委'],
+     '2022-06-30', '2022年6月底前', None, []),
+    ('goals.txt', '二(二)', '深入打好碧水保卫战', 't', ['市城市管理局'], [], [],
+     None, '长期坚持', None, []),
+    ('goals.txt', '三', '保障措施', 't', ['市生态环境局'], [], [],
+     '2025-12-31', '2025年底前', 'yearly:12-31', []),
+]
+
+
+@pytest.mark.parametrize("fixture,ref,title,kind,lead,resp,coop,due,due_text,every,milestones", STYLE_CASES)
+def test_style_tasks(fixture, ref, title, kind, lead, resp, coop, due, due_text, every, milestones):
+    hits = [t for t in load(fixture).tasks if t["ref"] == ref and t["title"].startswith(title)]
+    assert len(hits) == 1, f"{ref} {title!r}: {[(t['ref'], t['title']) for t in load(fixture).tasks]}"
+    t = hits[0]
+    assert t["kind"][0] == kind
+    assert (t["lead"], t["responsible"], t["cooperating"]) == (lead, resp, coop)
+    assert (str(t["due"]) if t["due"] else None, t["due_text"], t["every"]) == (due, due_text, every)
+    assert [(str(m["due"]), m["title"]) for m in t["milestones"]] == milestones
+
+
+def test_style_documents_resolve_through_a_directory():
+    """Names without the level prefix resolve through the directory (`人社局` -> `市人社局`)."""
+    us = [Unit(n, n, (), "department") for n in ("市市场监管局", "市公安局", "市税务局", "市人社局")]
+    r = load("table.txt", UnitDirectory(us, []))
+    t = by_title(r, "推行企业开办")
+    assert t["lead"] == ["市市场监管局"] and t["responsible"] == ["市公安局", "市税务局", "市人社局"]
+    assert "市自然资源和规划局" in r.unresolved
 
 
 # ------------------------------------------------------------------ the CLI and bad input

@@ -19,7 +19,7 @@ ROLE_LABELS = {
     "cooperating": r"配合单位|配合部门|协办单位|参与单位|协同单位",
     "due": r"完成时限|完成时间|时间节点|时限要求|完成期限|时间要求|办结时限",
 }
-_LABEL = re.compile("(?:" + "|".join(f"(?P<{k}>{v})" for k, v in ROLE_LABELS.items()) + r")[:]")
+_LABEL = re.compile("【?(?:" + "|".join(f"(?P<{k}>{v})" for k, v in ROLE_LABELS.items()) + r")(?:】:?|:)")
 _UNIT_END = re.compile(r"(?:政府|人民政府|局|委|委员会|办|办公室|办公厅|厅|部|中心|管委会|院|馆|会|所|队|站|处|室|公司|集团|银行|"
                        r"分行|支行|部门|单位|机构|法院|检察院|小组|大学|学校|协会|联合会|总工会|团市委|妇联|科协|残联|社|台|报社|"
                        r"供电公司|片区|新区|开发区|区|县|市|署|组)$")
@@ -50,6 +50,8 @@ class Clause:
     roles: Roles
     due_words: str | None = None
     form: str = ""
+    what: int = -1       # where the task's own words start (after `A要`, `A负责`), or -1
+    tail: str = ""       # words after the assignment that may hold deadline words
 
 
 def _top_split(s: str, seps: str) -> list[str]:
@@ -102,11 +104,17 @@ def split_names(s: str) -> list[str]:
             p = _clean_name(p)
             if len(p) >= 2:
                 names.append(p)
+    # `各市、县(市、区)人民政府` is one group, cut at its 、
+    k = 0
+    while k + 1 < len(names):
+        if re.fullmatch(r"各[省市县区]", names[k]) and re.match(r"[市县区乡镇]", names[k + 1]):
+            names[k:k + 2] = [names[k] + "、" + names[k + 1]]
+        k += 1
     out = []
     carry = ""
     for n in names:
-        if n.startswith("市") and not n.startswith("市场"):
-            carry = "市"
+        if n[0] in "省市县区" and not n.startswith(("市场", "区域", "县域")) and _AGENCY.search(n):
+            carry = n[0]
         elif carry and _AGENCY.search(n) and len(n) <= 7 and not _KNOWN_PREFIX.match(n):
             n = carry + n
         out.append(n)
@@ -180,6 +188,8 @@ def field_blocks(text: str) -> list[Clause]:
                 due = value.strip(" 。;,")
             else:
                 getattr(roles, kind).extend(n for n in split_names(value) if len(n) >= 2)
+        if end < len(text) and text[end] == ")" and _open_bracket_end(text, block[0].start()) == end:
+            end += 1
         if roles.any() or due:
             out.append(Clause(block[0].start(), end, roles, due, "fields"))
     return out
@@ -191,12 +201,32 @@ def _gap_is_value(text: str, a: re.Match, b: re.Match) -> bool:
 
 
 def _value_end(text: str, lab: re.Match) -> int:
-    """A value runs to the end of its field: a full stop, a new 一是-part or heading, the text's end."""
+    """A value runs to the end of its field: a full stop, a new 一是-part or heading, the text's end;
+    inside brackets `(牵头单位:A;完成时限:…)` to the closing bracket."""
+    close = _open_bracket_end(text, lab.start())
+    if close is not None:
+        return close
     if lab.lastgroup == "due":
         m = re.compile(r"。|\n").search(text, lab.end() + 1)
         return m.start() if m else len(text)
     m = re.compile(r"。|\n(?=[一二三四五六七八九十]+是|\d{1,2}\.(?!\d)|\([一二三四五六七八九十\d]+\)|附\s*件)").search(text, lab.end())
     return m.start() if m else len(text)
+
+
+def _open_bracket_end(text: str, pos: int) -> int | None:
+    """Offset of the `)` closing a bracket open at pos, or None when pos is outside brackets."""
+    opened = text.rfind("(", max(0, pos - 200), pos)
+    if opened < 0 or ")" in text[opened:pos] or "。" in text[opened:pos]:
+        return None
+    depth = 1
+    for i in range(pos, min(len(text), pos + 300)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
 
 
 def brackets(text: str) -> list[tuple[int, int, str]]:
@@ -221,14 +251,38 @@ def bracket_clauses(text: str, first_is_lead=False) -> list[Clause]:
     out = []
     for s, e, inner in brackets(text):
         body = inner.replace("\n", "").strip("。; ")
+        body, due = split_due_tail(body)
         if not body or len(body) > 200 or "。" in body or not _CLAUSE_END.search(body):
             continue
         if re.search(r"联系人|电话|以下简称|简称", body):
             continue
         roles = parse_roles(body, first_is_lead)
         if roles.any():
-            out.append(Clause(s, e, roles, None, "bracket"))
+            out.append(Clause(s, e, roles, due, "bracket"))
     return out
+
+
+_DUE_WORDS = re.compile(r"^(?:(?:19|20)\d\d年|\d{1,2}月|\d{1,2}日|[一二三四1-4]季度|第|[上下]半年|年底|年末|年内|每|起|[—\-~至到]|"
+                        r"底|末|前|以前|之前|内|完成|基本完成|试点全程|长期坚持|长期|持续推进|持续开展|常态化推进|常态化|"
+                        r"季度|年|月|周|半年)+$")
+
+
+def is_due_words(s: str) -> bool:
+    """Only deadline words: `2023年10月底前完成`, `长期坚持`, `每季度末`."""
+    s = s.strip(" 。;,")
+    return 2 <= len(s) <= 24 and bool(_DUE_WORDS.match(s))
+
+
+def split_due_tail(body: str) -> tuple[str, str | None]:
+    """`A牵头,B配合;2023年第四季度` -> (`A牵头,B配合`, `2023年第四季度`)."""
+    parts = _top_split(body, ";,")
+    k = len(parts)
+    while k > 1 and is_due_words(parts[k - 1]):
+        k -= 1
+    if k == len(parts):
+        return body, None
+    head = ",".join(parts[:k])
+    return head, ",".join(parts[k:]).strip(" 。;,")
 
 
 _SENT = re.compile(r"[^。;\n]+[。;]?")
@@ -241,6 +295,15 @@ def sentence_clauses(text: str, first_is_lead=False) -> list[Clause]:
     for m in re.finditer(r"[^。]+。?", flat):
         sent = m.group(0)
         body = sent.replace("\n", "").strip("。; ")
+        body, due = split_due_tail(body)
+        tail = ""
+        if body and not _CLAUSE_END.search(body):  # `A牵头,B配合,建立…`: the roles open the sentence
+            parts = _top_split(body, ",;")
+            k = 0
+            while k < len(parts) and re.search(r"(?:牵头|配合|参与|协助|负责)$|^会同", parts[k]):
+                k += 1
+            if 0 < k < len(parts):
+                body, tail = ",".join(parts[:k]), ",".join(parts[k:])
         if not body or len(body) > 160 or not _CLAUSE_END.search(body):
             continue
         head = _ROLE_WORD.split(body, maxsplit=1)[0]
@@ -251,56 +314,11 @@ def sentence_clauses(text: str, first_is_lead=False) -> list[Clause]:
         roles = parse_roles(body, first_is_lead)
         if roles.any():
             s = m.start() + (len(sent) - len(sent.lstrip("\n")))
-            out.append(Clause(s, m.end(), roles, None, "sentence"))
-    return out
-
-
-_LED_BY = re.compile(r"由(?P<a>[^,。;由]{2,40}?)牵头(?:负责)?(?:,?会同(?P<b>[^。;]{2,80}?)(?=,|。|;|$|建立|制定|研究|开展|共同|组织|负责|做好|推进|推动|加强|完善|实施|落实|参与)|,)?")
-_DATED = re.compile(r"(?:^|[。;\n])(?P<u>[^。;,由\n]{2,60}?)(?:要|应|应当|须|必须|需|务必)?(?:于|在|到)(?P<d>(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:底|末)?(?:前|以前|之前))")
-
-
-def led_by_clauses(text: str) -> list[Clause]:
-    out = []
-    for m in _LED_BY.finditer(text):
-        roles = Roles(lead=[n for n in split_names(m.group("a")) if looks_like_unit(n)])
-        if m.group("b"):
-            b = m.group("b")
-            cut = _trim_to_unit(b)
-            roles.cooperating = [n for n in split_names(cut) if looks_like_unit(n)]
-        if roles.lead:
-            out.append(Clause(m.start(), m.end(), roles, None, "led-by"))
-    return out
-
-
-def _trim_to_unit(s: str) -> str:
-    """Longest prefix of s that ends a unit name: `市政务服务中心和相关审批职能部门建立` -> `…部门`."""
-    for k in range(len(s), 1, -1):
-        if _UNIT_END.search(s[:k]) and looks_like_unit(_top_split(s[:k], "、,和及")[-1]):
-            return s[:k]
-    return ""
-
-
-def dated_sentences(text: str, skip: int = 0) -> list[Clause]:
-    """`各县(市、区)政府要于2018年9月底前完成…`: the units at the head of a dated sentence lead."""
-    out = []
-    for m in _DATED.finditer(text, skip):
-        names = split_names(m.group("u"))
-        if names and all(looks_like_unit(n) for n in names):
-            out.append(Clause(m.start("u"), m.end(), Roles(lead=names), m.group("d"), "dated"))
-    return out
-
-
-_DUTY = re.compile(r"(?:^|[。;])\n?(?P<u>[^。;,由]{2,60}?)\n?(?:要|应当|应|须|具体)?负责(?P<what>[^。;]{4,})")
-
-
-def duty_sentences(text: str, skip: int = 0) -> list[Clause]:
-    """`市规划局负责地下空间开发利用的规划管理。`: the units before 负责 lead; what follows is the task."""
-    out = []
-    for m in _DUTY.finditer(text, skip):
-        names = split_names(m.group("u"))
-        if names and all(looks_like_unit(n) for n in names):
-            end = text.find("。", m.end())
-            out.append(Clause(m.start("u"), len(text) if end < 0 else end + 1, Roles(lead=names), None, "duty"))
+            end = m.end()
+            nxt = re.match(r"\n?([^。]{2,24})。", flat[end:])  # `…配合。长期坚持。`
+            if due is None and not tail and nxt and is_due_words(nxt.group(1).replace("\n", "")):
+                due, end = nxt.group(1).replace("\n", ""), end + nxt.end()
+            out.append(Clause(s, end, roles, due, "sentence", tail=tail))
     return out
 
 

@@ -6,9 +6,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import assign
+from . import assign, prose
 from .deadlines import Deadline, find_dates, parse_deadline, parse_every
 from .ids import doc_prefix
+from .tables import find_tables, row_roles
 from .targets import find_targets
 from .text import Document, Line, Section, clean_lines, find_documents, heading_of, median_width, sections
 
@@ -101,12 +102,15 @@ def free_deadline(text: str, year: int) -> Deadline:
         m = re.search(r"试点全程|长期坚持|长期|持续推进|常态化", flat)
         every, span = parse_every(flat)
         if every:
-            return Deadline(None, flat[span[0]:span[1]], (), every)
+            m = re.compile(r"以前|之前|前|末|底").match(flat, span[1])
+            return Deadline(None, flat[span[0]:m.end() if m else span[1]], (), every)
         return Deadline(None, m.group(0) if m else None, (), None)
     return parse_deadline("".join(masked), year)
 
 
 def _deadline_of(clause: assign.Clause, seg: str, year: int) -> Deadline:
+    if clause.tail:
+        seg = seg + "。" + clause.tail
     if clause.due_words:
         d = parse_deadline(clause.due_words, year)
         if d.due or d.every or d.due_text:
@@ -128,14 +132,15 @@ def _clauses(text: str, first_is_lead: bool, skip: int = 0) -> list[assign.Claus
             found.append(c)
     if found:
         return sorted(found, key=lambda c: c.start)
-    found = assign.led_by_clauses(text)
+    found = prose.led_by_clauses(text)
     if found:
         return found
-    found = assign.dated_sentences(text, skip)
-    taken = [(c.start, c.end) for c in found]
-    for c in assign.duty_sentences(text, skip):
-        if not any(a <= c.start < b or c.start <= a < c.end for a, b in taken):
-            found.append(c)
+    found = prose.dated_sentences(text, skip)
+    for more in (prose.duty_sentences(text, skip), prose.subject_sentences(text, skip)):
+        taken = [(c.start, c.end) for c in found]
+        for c in more:
+            if not any(a <= c.start < b or c.start <= a < c.end for a, b in taken):
+                found.append(c)
     return sorted(found, key=lambda c: c.start)
 
 
@@ -186,11 +191,12 @@ def _section_tasks(b: _Builder, doc: Document, sec: Section, lines: list[Line], 
         return
     pos = 0
     for c in clauses:
-        if c.form in ("led-by", "dated", "duty") and len(clauses) > 1:
+        own = c.form in _PROSE and c.start > heading_end and text.rfind("。", heading_end, c.start) > heading_end
+        if c.form in _PROSE and (len(clauses) > 1 or own):  # the unit's own sentence: its terms, its line
             s = max(text.rfind("。", 0, c.start) + 1, pos)
             e = text.find("。", c.end)
             seg_lo, seg_hi, detail = s, (len(text) if e < 0 else e + 1), None
-        elif c.form in ("led-by", "dated", "duty"):
+        elif c.form in _PROSE:
             seg_lo, seg_hi = 0, len(text)
         else:
             seg_lo, seg_hi = pos, c.start
@@ -198,9 +204,13 @@ def _section_tasks(b: _Builder, doc: Document, sec: Section, lines: list[Line], 
         if not seg.strip() and c.form == "fields":
             seg = text[:c.start]
         use_heading = bool(seg_lo <= heading_end and sec.heading)
-        title = _title(_strip_marker(seg), _heading_title(sec, lines, width) if use_heading else None)
-        if c.form == "duty" and (len(clauses) > 1 or not use_heading):
-            title = _title(text[c.start:c.end].split("负责", 1)[-1], None)
+        heading = _heading_title(sec, lines, width) if use_heading and "article" not in sec.styles[-1:] else None
+        if heading is None and use_heading and c.what >= 0 and "article" not in sec.styles[-1:]:
+            first = re.split(r"[。;]", _strip_marker(seg), maxsplit=1)[0]
+            heading = first if 2 <= len(first) <= 20 and not re.search(r"[,、:]", first) and c.start > len(first) else None
+        title = _title(_strip_marker(seg), heading)
+        if c.what >= 0 and (len(clauses) > 1 or heading is None):
+            title = _title(text[c.what:max(c.end, seg_hi)], None) or title
         ref = sec.ref
         m = re.match(r"^[\n,;。]*([一二三四五六七八九十]+是)", seg)
         if m and not use_heading:
@@ -211,6 +221,9 @@ def _section_tasks(b: _Builder, doc: Document, sec: Section, lines: list[Line], 
         dl = _deadline_of(c, seg, doc.year)
         b.add(doc, ref, title, detail, c.roles, dl, "task", tx.line_at(seg_lo if seg.strip() else c.start))
         pos = max(pos, c.end)
+
+
+_PROSE = ("led-by", "dated", "duty", "subject")
 
 
 def _strip_marker(seg: str) -> str:
@@ -252,7 +265,7 @@ def _goals(b: _Builder, doc: Document, sec: Section, tx: _Text):
         dl = free_deadline(flat[:flat.find("年") + 3], doc.year)
         if dl.due is None:
             continue
-        title = _title(re.sub(r"^(?:到|至|力争到|力争|争取到|争取)?(?:19|20)\d\d年(?:底|末)?[,]?", "", flat), None)
+        title = _title(re.sub(r"^(?:到|至|力争到|力争|争取到|争取)?(?:19|20)\d\d年(?:底|末)?(?:前|以前|之前)?[,]?", "", flat), None)
         b.add(doc, sec.ref, title or flat[:_TITLE_MAX], flat, None, Deadline(dl.due, dl.due_text), "goal",
               tx.line_at(start + m.start()))
 
@@ -273,18 +286,25 @@ def import_text(text: str, units=None, progress=None):
         secs = sections(lines, d.body, d.end, width)
         annex_ranges = []
         for k, s in enumerate(secs):
-            if s.ref == "附件" and s.heading.startswith("附"):
-                hi = next((x.start for x in secs[k + 1:] if x.ref == "附件" and x.heading.startswith("附")), d.end)
+            if _is_annex_start(s):
+                hi = next((x.start for x in secs[k + 1:] if _is_annex_start(x)), d.end)
                 targets = find_targets(lines, s.start, hi, d.year, resolve)
                 if targets:
                     annex_ranges.append((s.start, hi))
                     for t in targets:
                         b.add(d, t.ref, t.title, None, assign.Roles(lead=[t.unit]),
                               parse_deadline(f"{t.year}年底", t.year), "target", lines[t.line_index].no)
+        for lo, hi, rows in find_tables(lines, d.body, d.end):
+            annex_ranges.append((lo, hi))
+            ref = next((s.ref for s in secs if s.start <= lo < s.end), "")
+            for row in rows:
+                roles = assign.Roles(**row_roles(row))
+                text = _flat(row.task).strip(" ,;。")
+                b.add(d, f"{ref}/{row.number}", _title(text, None), text or None, roles,
+                      parse_deadline(row.due_words, d.year), "task", lines[row.line_index].no)
         for s in secs:
-            if any(lo <= s.start < hi for lo, hi in annex_ranges):
-                continue
-            _section_tasks(b, d, s, lines, first_is_lead, width)
+            for part in _clip(s, annex_ranges):
+                _section_tasks(b, d, part, lines, first_is_lead, width)
         prefix = doc_prefix(d.number, used_prefixes)
         new = b.tasks[before:]
         new.sort(key=lambda t: (t["source_line"]))
@@ -301,6 +321,18 @@ def import_text(text: str, units=None, progress=None):
     if progress:
         progress(total, total)
     return result
+
+
+def _clip(s: Section, ranges: list) -> list[Section]:
+    """The parts of a section outside tables and indicator annexes."""
+    parts = [(s.start, s.end)]
+    for lo, hi in ranges:
+        parts = [p for a, e in parts for p in ((a, min(e, lo)), (max(a, hi), e)) if p[0] < p[1]]
+    return [Section(s.ref, s.heading if a == s.start else "", a, e, s.styles, s.annex) for a, e in parts]
+
+
+def _is_annex_start(s: Section) -> bool:
+    return s.annex and s.ref.startswith("附件") and s.heading.startswith("附")
 
 
 def _issuer_from(title: str) -> str:

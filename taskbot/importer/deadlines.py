@@ -193,11 +193,15 @@ def parse_deadline(text: str, year: int) -> Deadline:
     hits = find_dates(flat, year)
     if espan:  # the date inside `每年6月底前` is the recurrence, not a due date
         hits = [h for h in hits if h[1] <= espan[0] or h[0] >= espan[1]]
+    # `2021年起每年`: a start, not a term
+    starts = [h for h in hits if _STARTS_AT.match(flat, h[1])]
+    hits = _join_ranges(flat, [h for h in hits if h not in starts])
     if not hits:
         words = flat.strip("。,，;；") or None
         if every:
-            m = re.compile(r"前|以前|之前").match(flat, espan[1])
-            return Deadline(None, flat[espan[0]:m.end() if m else espan[1]], (), every)
+            m = re.compile(r"前|以前|之前|末|底").match(flat, espan[1])
+            lo = starts[0][0] if starts and starts[0][0] < espan[0] else espan[0]
+            return Deadline(None, flat[lo:m.end() if m else espan[1]], (), every)
         m = _OPEN.search(flat)
         return Deadline(None, (m.group(0) if m and len(flat) > 12 else words), (), every)
     # a year that carries on to the next expressions: 2019年1月底前 ... 3月底前
@@ -232,6 +236,21 @@ def parse_deadline(text: str, year: int) -> Deadline:
     due = ms[-1][0]
     due_text = "、".join(_with_suffix(flat, s, e) for s, e, _, _ in resolved)
     return Deadline(due, due_text, ms, every)
+
+
+_STARTS_AT = re.compile(r"(?:起|开始|以来)")
+
+
+def _join_ranges(flat: str, hits: list) -> list:
+    """`2021年6月—2022年12月`: two dates joined by a dash are one range, due at its end."""
+    out = []
+    for h in hits:
+        if out and re.fullmatch(r"\s*[—\-－~～至到]+\s*", flat[out[-1][1]:h[0]]):
+            s = out[-1][0]
+            out[-1] = (s, h[1], h[2], flat[s:h[1]])
+        else:
+            out.append(h)
+    return out
 
 
 def _with_suffix(flat: str, s: int, e: int) -> str:

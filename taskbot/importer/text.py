@@ -153,6 +153,8 @@ def find_documents(lines: list[Line]) -> list[Document]:
                     break
         if a.issued is None:
             a.issued = date(a.year, 1, 1)
+        elif abs(a.issued.year - a.year) <= 1:
+            a.year = a.issued.year  # `年底前` is the year the notice was signed
         a.plan_title = _plan_title(a, lines)
     return docs
 
@@ -213,23 +215,24 @@ def sections(lines: list[Line], lo: int, hi: int, median: int) -> list[Section]:
     """Cut lines[lo:hi] at numbered headings; each section knows its path of numbers."""
     out: list[Section] = []
     stack: list[tuple[str, str]] = []
-    annex = False
+    annex, annex_ref = False, ""
     cur = Section("", "", lo)
     prev_heading = True
     for i in range(lo, hi):
         t = lines[i].text
         if _ANNEX.match(t):
-            annex, stack = True, []
+            annex, stack, annex_ref = True, [], "附件" + re.sub(r"\D", "", t)
             cur.end = i
             out.append(cur)
-            cur = Section("附件", t, i, annex=True)
+            cur = Section("附件" + re.sub(r"\D", "", t), t, i, annex=True)
             prev_heading = True
             continue
         h = heading_of(t)
         if h and i > lo:
             p = lines[i - 1]
-            ok = prev_heading or p.text.endswith(_ENDS) or p.width < median * 0.8 or lines[i].indent
             n = _num(h[1])
+            ok = prev_heading or p.text.endswith(_ENDS) or p.width < median * 0.8 or lines[i].indent \
+                or (n == 1 and not stack and lines[i].width < median * 0.6 and not t.endswith(("。", ",")))
             last = next((x for x in reversed(stack) if x[0] == h[0]), None)
             if last is not None and last[2] is not None and n is not None:
                 # numbering must go on: `3.` after `2.`; a restart only when a new level opened
@@ -249,7 +252,7 @@ def sections(lines: list[Line], lo: int, hi: int, median: int) -> list[Section]:
             cur.end = i
             out.append(cur)
             has_article = any(x[0] == "article" for x in stack)  # articles are numbered through chapters
-            ref = ("附件" if annex else "") + "".join(x[1] for x in stack if not (has_article and x[0] == "chapter"))
+            ref = annex_ref + "".join(x[1] for x in stack if not (has_article and x[0] == "chapter"))
             cur = Section(ref, rest, i, styles=tuple(x[0] for x in stack), annex=annex)
             prev_heading = not rest or len(rest) < median * 0.8 and not rest.endswith("。")
             continue
