@@ -5,7 +5,9 @@ The emulator runs as its own process (`python -m tests.tgemu --limits --log FILE
 bot. The bot is the real `python bot.py` (TASKBOT_TELEGRAM_TOKEN / TASKBOT_TELEGRAM_API_URL pointing at
 the emulator, --clock shortly before the storm's minute, SQLite in a temp dir) with 2,000 liaison chats
 (1,000 units x 2), each due one digest at 09:00. The bot is killed (SIGKILL) when the log reaches
-5 random counts between 5 % and 95 % of the storm, and restarted at once with --clock carried forward
+5 random moments between 5 % and 90 % of the storm's expected length (chats / 30 s, from the first
+accepted message; --trigger count kills when the log reaches random counts instead, which lands every
+kill right after an acceptance, while its reply is in flight), and restarted at once with --clock carried forward
 (the time it would read had it not stopped). Target: 0 lost, at most 1 duplicate per crash.
 
     python3 bench/crash.py [--chats 2000] [--crashes 5] [--seed N] [--timeout 420]
@@ -54,6 +56,7 @@ class LineCounter:
 
     def __init__(self, path: str):
         self.path, self.pos, self.n = path, 0, 0
+        self.chats: set = set()  # distinct chats accepted so far
 
     def __call__(self) -> int:
         try:
@@ -62,8 +65,14 @@ class LineCounter:
                 chunk = fh.read()
         except FileNotFoundError:
             return 0
+        cut = chunk.rfind(b"\n") + 1  # whole lines only
+        chunk = chunk[:cut]
         self.pos += len(chunk)
         self.n += chunk.count(b"\n")
+        for line in chunk.splitlines():
+            rec = json.loads(line)
+            if rec.get("method") == "sendMessage":
+                self.chats.add(rec["chat_id"])
         return self.n
 
 
@@ -87,6 +96,8 @@ def main(argv=None) -> int:
     ap.add_argument("--crashes", type=int, default=5)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--timeout", type=float, default=420.0, help="overall bound in seconds")
+    ap.add_argument("--trigger", choices=("time", "count"), default="time",
+                    help="kill at random moments in time (default) or when the emulator's log reaches random counts")
     a = ap.parse_args(argv)
     seed = a.seed if a.seed is not None else random.randrange(10**6)
     rnd = random.Random(seed)
@@ -110,7 +121,11 @@ def main(argv=None) -> int:
         http = f"127.0.0.1:{free_port()}"
         clock0, real0 = synth.tick_at(0) - LEAD, time.time()
         count_lines = LineCounter(log)
-        kill_at = sorted(rnd.sample(range(int(0.05 * a.chats), int(0.95 * a.chats)), a.crashes))
+        storm_s = a.chats / 30  # the storm's length at Telegram's overall limit
+        if a.trigger == "count":  # biased: the kill lands just after an acceptance, i.e. while a reply is in flight
+            kill_at = sorted(rnd.sample(range(int(0.05 * a.chats), int(0.95 * a.chats)), a.crashes))
+        else:  # random moments in time, from the first accepted message
+            kill_at = sorted(rnd.uniform(0.05, 0.9) * storm_s for _ in range(a.crashes))
         runs: list[dict] = []
 
         def start_bot(n: int):
@@ -127,8 +142,39 @@ def main(argv=None) -> int:
             return p
 
         bot = start_bot(0)
+        import sqlite3
+
+        gaps: list[int] = []  # accepted by the emulator but not yet in the ledger, sampled during the storm
+
+        def sample() -> None:
+            try:
+                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+                try:
+                    (ledger,) = con.execute("SELECT COUNT(*) FROM deliveries").fetchone()
+                finally:
+                    con.close()
+            except sqlite3.Error:
+                return
+            count_lines()
+            gaps.append(len(count_lines.chats) - ledger)
+
+        last_sample = 0.0
+        storm0 = None
+
+        def before(target) -> bool:
+            nonlocal storm0
+            n = count_lines()
+            if storm0 is None and n:
+                storm0 = time.monotonic()
+            if a.trigger == "count":
+                return n < target
+            return storm0 is None or time.monotonic() - storm0 < target
+
         for i, target in enumerate(kill_at):
-            while count_lines() < target:
+            while before(target):
+                if time.monotonic() - last_sample > 0.05:
+                    sample()
+                    last_sample = time.monotonic()
                 if time.monotonic() - t_start > a.timeout:
                     raise TimeoutError(f"storm stalled at {count_lines()} messages before crash {i + 1}")
                 if bot.poll() is not None:
@@ -163,12 +209,16 @@ def main(argv=None) -> int:
             if shutil.which("curl") else {}
         span = sent[-1]["ts"] - sent[0]["ts"] if len(sent) > 1 else 0
         print(f"crash: {len(expected)} chats, one digest each at 09:00; bot killed (SIGKILL) {a.crashes} times "
-              f"(seed {seed}) and restarted; {time.monotonic() - t_start:.0f} s in all")
+              f"(seed {seed}, trigger {a.trigger}) and restarted; {time.monotonic() - t_start:.0f} s in all")
         for r in runs:
             print(f"  run {r['n']}: clock {r['clock']}, ready in {r['ready_s']:.1f} s"
                   + (f", killed at {r['killed_at']} messages" if "killed_at" in r else ", stopped with SIGTERM"))
         print(f"  accepted messages {len(sent)} over {span:.0f} s; chats reached {len(per_chat)}; 429 answers "
               f"{state.get('count_429', '?')}")
+        if gaps:
+            g = sorted(gaps)
+            print(f"  chats accepted but not yet in the ledger (the duplicate window), {len(g)} samples during the storm: "
+                  f"median {g[len(g) // 2]}, p90 {g[int(len(g) * 0.9)]}, max {g[-1]} messages")
         print(f"  lost {lost}  (target 0: {'met' if lost == 0 else 'NOT met'})")
         print(f"  duplicates {dups} = {dups / a.crashes:.1f} per crash  (target <= 1 per crash: "
               f"{'met' if dups <= a.crashes else 'NOT met'}); messages to unknown chats {stray}")

@@ -180,17 +180,19 @@ VALID_DATES = ["0001-01-01", "0001-01-02", "9999-12-31", "9999-12-30", "9999-12-
 
 
 @st.composite
-def plausible(draw):
-    """Mostly valid registries with extreme but legal values: they reach the planner."""
+def plausible(draw, extreme: bool = True):
+    """Mostly valid registries with extreme but legal values: they reach the planner.
+    extreme=False leaves out years 0001 and 9999 (see the report: the planner overflows on them)."""
+    dates = VALID_DATES if extreme else [d for d in VALID_DATES if not d.startswith(("0001", "9999"))]
     tree = _copy(BASE)
     for _ in range(draw(st.integers(1, 4))):
         t = draw(st.sampled_from(tree["tasks"]))
         key = draw(st.sampled_from(["due", "milestone", "every", "policy", "settings", "issued"]))
         if key == "due":
-            t["due"] = draw(st.sampled_from(VALID_DATES + [None]))
+            t["due"] = draw(st.sampled_from(dates + [None]))
             t.pop("milestones", None)
         elif key == "milestone" and t.get("due"):
-            t["milestones"] = [{"due": draw(st.sampled_from(VALID_DATES)), "title": "m"}, {"due": t["due"], "title": "n"}]
+            t["milestones"] = [{"due": draw(st.sampled_from(dates)), "title": "m"}, {"due": t["due"], "title": "n"}]
         elif key == "every":
             t["every"] = draw(st.sampled_from(["weekly", "monthly", "monthly:1", "monthly:31", "quarterly",
                                                "half-yearly", "yearly:02-29", "yearly:12-31", "yearly:01-01"]))
@@ -201,22 +203,22 @@ def plausible(draw):
                               "overdue_every": draw(st.integers(1, 365)), "escalate_after": draw(st.integers(0, 365)),
                               "ongoing": draw(st.sampled_from(["monthly", "quarterly", "none"]))}
         elif key == "settings":
-            tree["settings"]["holidays"] = draw(st.lists(st.sampled_from(VALID_DATES), max_size=4))
-            tree["settings"]["workdays"] = draw(st.lists(st.sampled_from(VALID_DATES), max_size=4))
+            tree["settings"]["holidays"] = draw(st.lists(st.sampled_from(dates), max_size=4))
+            tree["settings"]["workdays"] = draw(st.lists(st.sampled_from(dates), max_size=4))
             tree["settings"]["timezone"] = draw(st.sampled_from(["Asia/Shanghai", "UTC", "Pacific/Kiritimati",
                                                                  "America/Adak", "Etc/GMT+12"]))
         else:
-            tree["documents"][0]["issued"] = draw(st.sampled_from(VALID_DATES))
+            tree["documents"][0]["issued"] = draw(st.sampled_from(dates))
     return tree
 
 
 @st.composite
-def example(draw):
+def example(draw, extreme: bool = True):
     """(tasks bytes, units bytes or None, how it was made)."""
     how = draw(st.sampled_from(["tree", "tree", "plausible", "plausible", "text", "text", "units", "raw", "bytes"]))
     units = None
     if how == "plausible":
-        tasks = _dump(draw(plausible())).encode()
+        tasks = _dump(draw(plausible(extreme))).encode()
     elif how == "tree":
         tasks = _dump(draw(mutated_tree(BASE))).encode()
     elif how == "text":
@@ -236,11 +238,19 @@ def example(draw):
     return tasks, units, how
 
 
+def _extreme(registry) -> bool:
+    """Dates in year 1 or 9999 anywhere (the planner overflows on them: a known bug, see bench/README.md)."""
+    days = [d.issued for d in registry.documents.values()] + list(registry.settings.holidays | registry.settings.workdays)
+    for t in registry.tasks:
+        days += [t.due] + [m.due for m in t.milestones]
+    return any(d is not None and d.year in (1, 9999) for d in days)
+
+
 class Harness:
     """A running Service on a valid registry; each example is written over its files."""
 
-    def __init__(self, work: str):
-        self.work = work
+    def __init__(self, work: str, extreme: bool = True):
+        self.work, self.extreme = work, extreme
         self.reg, self.units = os.path.join(work, "tasks.yaml"), os.path.join(work, "units.yaml")
         self.write(BASE_TEXT.encode(), UNITS_TEXT.encode())
         self.cfg = Config(registry=self.reg, units=self.units, db=os.path.join(work, "state.sqlite3"))
@@ -273,6 +283,9 @@ class Harness:
                 self.stats["invalid"] += 1
             else:
                 self.stats["valid"] += 1
+                if not self.extreme and _extreme(registry):
+                    self.stats["skipped (year 1 or 9999)"] += 1
+                    return
                 stage = "plan (Agenda)"
                 now = self.clock.now()
                 agenda = Agenda(registry, {}, now)
@@ -302,15 +315,15 @@ class Harness:
         self.store.close()
 
 
-def run(n: int, seed_value: int = 0, work: str | None = None) -> Harness:
+def run(n: int, seed_value: int = 0, work: str | None = None, extreme: bool = True) -> Harness:
     own = work is None
     work = work or tempfile.mkdtemp(prefix="taskbot-fuzz-")
-    h = Harness(work)
+    h = Harness(work, extreme)
 
     @seed(seed_value)
     @settings(max_examples=n, deadline=None, database=None, derandomize=False,
               suppress_health_check=list(HealthCheck))
-    @given(example())
+    @given(example(extreme))
     def body(ex):
         h.one(*ex)
 

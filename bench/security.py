@@ -58,6 +58,7 @@ tasks:
 class Tally:
     def __init__(self):
         self.rows: list[tuple[str, int, int, int]] = []  # (what, attempts, accepted, target)
+        self.controls: dict[str, bool] = {}
 
     def add(self, what: str, attempts: int, accepted: int, target: int = 0):
         self.rows.append((what, attempts, accepted, target))
@@ -76,7 +77,8 @@ async def settle(emu: BotApiEmulator, sent: int, answers: int, timeout: float = 
     await asyncio.sleep(grace)
 
 
-async def main() -> int:
+async def main(quiet: bool = False) -> "Tally":
+    """Run every attempt; prints the table unless quiet; returns the tally (rows and controls)."""
     work = tempfile.mkdtemp(prefix="taskbot-security-")
     t0 = time.perf_counter()
     tally = Tally()
@@ -212,6 +214,10 @@ async def main() -> int:
                           sum(joined[c] for c, _, ok in plan if 7400 <= c < 7500 and not ok))
                 tally.add("revoked or unknown invite", 20, sum(joined[c] for c, _, _ in plan if 7500 <= c < 7600))
                 tally.add("/invite by non-coordinator", 20, I.select().count() - invites_before)
+        tally.controls = {"coordinator /done": control_done, "valid feed": control_feed,
+                          "feeds before revocation": first_ok, "first invite uses": all(controls)}
+        if quiet:
+            return tally
         dt = time.perf_counter() - t0
         print(f"security: the whole app against the Bot API emulator, {dt:.1f} s")
         tally.print()
@@ -226,8 +232,9 @@ async def main() -> int:
             print(f"  accepted invites: {bad[:10]}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return tally
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    asyncio.run(main())
+    sys.exit(0)
