@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -72,12 +72,19 @@ class TickReport:
 
 
 def relevant_after_gap(deliveries: list[Delivery], today) -> list[Delivery]:
-    """Catch-up after downtime: drop stale pre-deadline notes, keep the latest note per item and chat."""
+    """Catch-up after downtime: the latest note per item and chat, and nothing stale.
+
+    A "7 days before" note about a date that passed while the bot was down is stale: the item is
+    overdue now, so it is told as overdue (a passed occurrence of a recurring duty is dropped).
+    """
     latest: dict[tuple, Delivery] = {}
     for d in deliveries:
         r = d.reminder
         if r.due is not None and r.due < today and r.kind not in ("overdue", "escalation"):
-            continue  # "7 days before" a date that has passed
+            if r.kind == "recurring":
+                continue
+            d = Delivery(replace(r, kind="overdue"), d.chat_id, d.unit, d.role)
+            r = d.reminder
         key = (r.item, d.chat_id)
         if key not in latest or r.at >= latest[key].reminder.at:
             latest[key] = d

@@ -19,6 +19,7 @@ from .units import UnitDirectory, parse_units
 from .yamlsrc import Source, YamlError, decode, read_yaml
 
 KINDS = ("task", "goal", "target")
+MIN_YEAR, MAX_YEAR = 1900, 2999  # reminders are planned years ahead and behind: keep dates plannable
 ONGOING = ("monthly", "quarterly", "none")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # used with fullmatch
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
@@ -81,6 +82,9 @@ class _Checker:
             self.err(path, f"{what} must be a date YYYY-MM-DD{' or null' if nullable else ''}, got {show(value)}")
             return None
         y, m, d = (int(x) for x in _DATE.fullmatch(value).groups())
+        if 1 <= y and not MIN_YEAR <= y <= MAX_YEAR:
+            self.err(path, f"{what} {show(value)} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}")
+            return None
         if not 1 <= m <= 12:
             self.err(path, f"impossible date {show(value)}: there is no month {m}")
             return None

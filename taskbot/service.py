@@ -106,9 +106,9 @@ class Service:
         if registry.fingerprint == self.registry.fingerprint:
             return ReloadResult(True, diagnostics, "unchanged")
         now = self.clock.now()
+        agenda = Agenda(registry, self.store.task_states(), self.store.last_tick() or now)  # before anything changes
         result = self.store.sync_registry(registry, now)
-        self.registry = registry
-        self.agenda = Agenda(registry, self.store.task_states(), self.store.last_tick() or now)
+        self.registry, self.agenda = registry, agenda
         self._changed("reload", None)
         summary = (f"{registry.summary()}; added {len(result.added)}, changed {len(result.changed)}, "
                    f"withdrawn {len(result.withdrawn)}, restored {len(result.restored)}")

@@ -250,3 +250,17 @@ def test_the_sweep_reloads_when_the_registry_file_changes(tmp_path):
     asyncio.run(sched.sweep_job())
     assert set(svc.registry.by_id) == {"cw-01", "cw-02", "cw-04"}
     assert svc.store.task_state("cw-03").withdrawn is True
+
+
+def test_a_deadline_that_passed_during_downtime_is_caught_up_as_overdue(tmp_path):
+    cfg, rec, clock = write_registry(tmp_path), Recorder(), Clock(t(25, 8), frozen=True)
+    svc = service(cfg, clock, rec)
+    asyncio.run(svc.tick())
+    # down from Tue 09-25 08:00 to Sat 09-29 08:30 (an adjusted workday), before that day's 09:00 notes;
+    # cw-01 is due Fri 09-28: its before-notes and due-day note went out while down
+    clock.advance(timedelta(days=4, minutes=30))
+    report = asyncio.run(svc.tick())
+    assert report.catch_up
+    lead = dict(rec.sent)[2]
+    assert "🔴 已逾期 (1)" in lead and "cw-01 编制规划 · 2018-09-28 · 逾期1天 · 责任" in lead
+    assert "剩余" not in lead

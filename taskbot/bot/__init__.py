@@ -25,10 +25,18 @@ log = logging.getLogger("taskbot.bot")
 RATE_RETRIES = 3  # RetryAfter retries inside PTB's rate limiter (the transport adds its own on top)
 
 
+OVERALL_PER_SEC = 29.5  # just under Telegram's 30 messages per second
+
+
 def rate_limiter() -> AIORateLimiter:
-    """Telegram's overall (30/s) and per-group (20/min) limits; RetryAfter halts all sends and retries."""
-    return AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20, group_time_period=60,
-                          max_retries=RATE_RETRIES)
+    """Pace, don't bounce: one request every 1/29.5 s overall (no bursts), 20/min per group.
+
+    A bucket of 30 per second lets 30 requests leave at once, so a sliding one-second window
+    (Telegram's) answers 429 at the seams; spacing them evenly keeps under it (bench/storm.py).
+    RetryAfter still halts all sends and retries.
+    """
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_PER_SEC, group_max_rate=20,
+                          group_time_period=60, max_retries=RATE_RETRIES)
 
 
 def build_application(cfg) -> Application:
