@@ -9,7 +9,6 @@ due, not what is registered. No clock is read here: every instant is passed in.
 from __future__ import annotations
 
 import heapq
-import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable, Iterable, Iterator
@@ -97,12 +96,12 @@ def _dated(task: Task, item: str, title: str, due: date, policy: Policy, shift: 
     for day, kind in _before(due, policy, shift):
         yield Reminder(at(day), task.id, item, kind, due, title)
     overdue = _repeating(shift.forward(due + timedelta(days=1)), policy.overdue_every, shift, since, until)
-    streams = [((at(d), 1, "overdue") for d in overdue)]
+    streams = [((at(d), "overdue") for d in overdue)]
     if until is None and task.roles():
         esc = _repeating(shift.forward(due + timedelta(days=max(1, policy.escalate_after))),
                          policy.overdue_every, shift, since)
-        streams.append(((at(d), 2, "escalation") for d in esc))
-    for when, _, kind in heapq.merge(*streams):
+        streams.append(((at(d), "escalation") for d in esc))
+    for when, kind in heapq.merge(*streams):  # on one day: escalation, then overdue (the order of `_key`)
         yield Reminder(when, task.id, item, kind, due, title)
 
 
@@ -208,53 +207,71 @@ def simulate(registry: Registry, first: date, last: date, unit: str | None = Non
     return rows
 
 
+def _key(r: Reminder) -> tuple:
+    """The total order of reminders: time, then item, then kind."""
+    return (r.at, r.item, r.kind)
+
+
 class Agenda:
-    """The triggers of all open items in a heap: `pop_due(now)` costs what is due, not what is registered."""
+    """The next reminder of every open task in a heap: `pop_due(now)` costs what is due, not what is registered.
+
+    One small entry per task; when it fires, the task's triggers are run again from that point to
+    find the next one, so no iterator is kept alive (100k tasks fit in a few dozen MB).
+    """
 
     def __init__(self, registry: Registry, states, since: datetime):
         self.registry = registry
         self._cal, self._tz = calendar_for(registry), registry.settings.tz
         self._heap: list = []
-        self._seq = itertools.count()
-        self._since = since
         for task in registry.tasks:
             if _open(task, states):
-                self._add(task, since)
+                self._add(task, (since, _LAST, ""))
+        heapq.heapify(self._heap)
 
-    def _add(self, task: Task, since: datetime) -> None:
+    def _next(self, task: Task, after: tuple) -> Reminder | None:
+        """The task's first reminder whose key is after `after`."""
         issued = self.registry.documents[task.doc].issued
-        day = since.astimezone(self._tz).date() - timedelta(days=1)
-        for stream in task_triggers(task, self._cal, self._tz, issued, day):
-            self._push(stream, since)
+        day = after[0].astimezone(self._tz).date() - timedelta(days=1)
+        best = None
+        for r in heapq.merge(*task_triggers(task, self._cal, self._tz, issued, day), key=_key):
+            if best is not None and r.at > best.at:
+                break
+            if _key(r) > after and (best is None or _key(r) < _key(best)):
+                best = r
+        return best
 
-    def _push(self, stream: Iterator[Reminder], after: datetime | None) -> None:
-        for r in stream:
-            if after is None or r.at > after:
-                heapq.heappush(self._heap, (r.at, next(self._seq), r, stream))
-                return
+    def _add(self, task: Task, after: tuple) -> None:
+        r = self._next(task, after)
+        if r is not None:
+            self._heap.append((r.at, r.item, r.kind, r))
 
     def next_at(self) -> datetime | None:
         return self._heap[0][0] if self._heap else None
 
     def pop_due(self, now: datetime, states) -> list[Reminder]:
-        """Reminders with at <= now, for items still open; their triggers move on."""
+        """Reminders with at <= now, for items still open; their tasks move on to their next reminder."""
         out = []
         while self._heap and self._heap[0][0] <= now:
-            _, _, r, stream = heapq.heappop(self._heap)
+            *_, r = heapq.heappop(self._heap)
             task = self.registry.by_id.get(r.task_id)
             if task is None or not _open(task, states):
-                continue  # done or withdrawn: its triggers are dropped (reopen() adds them back)
+                continue  # done or withdrawn: dropped (reopen() adds the task back)
             out.append(r)
-            self._push(stream, None)
+            nxt = self._next(task, _key(r))
+            if nxt is not None:
+                heapq.heappush(self._heap, (nxt.at, nxt.item, nxt.kind, nxt))
         return out
 
     def reopen(self, task_id: str, since: datetime) -> None:
-        """Add a task's triggers again after it was reopened (`/undo`)."""
-        self._heap = [e for e in self._heap if e[2].task_id != task_id]
-        heapq.heapify(self._heap)
+        """Add a task again after it was reopened (`/undo`)."""
+        self._heap = [e for e in self._heap if e[3].task_id != task_id]
         task = self.registry.by_id.get(task_id)
         if task is not None:
-            self._add(task, since)
+            self._add(task, (since, _LAST, ""))
+        heapq.heapify(self._heap)
 
     def __len__(self) -> int:
         return len(self._heap)
+
+
+_LAST = "\U0010ffff"  # sorts after every item id: "strictly after this instant"

@@ -81,8 +81,8 @@ def test_overdue_repeats_every_seven_days_on_working_days_and_escalates_after_th
         (date(2018, 9, 21), "overdue"),      # first working day after the due date
         (date(2018, 9, 25), "escalation"),   # due+3 = Sun 09-23; 09-24 Mid-Autumn -> Tue 09-25
         (date(2018, 9, 28), "overdue"),
-        (date(2018, 10, 8), "overdue"),      # 09-21+14 = 10-05, National Day week -> Mon 10-08
-        (date(2018, 10, 8), "escalation"),   # 09-25+7 = 10-02 -> Mon 10-08
+        (date(2018, 10, 8), "escalation"),   # 09-25+7 = 10-02, National Day week -> Mon 10-08
+        (date(2018, 10, 8), "overdue"),      # 09-21+14 = 10-05 -> Mon 10-08
         (date(2018, 10, 9), "escalation"),   # 09-25+14: the grid is kept, so no drift
         (date(2018, 10, 12), "overdue"),
         (date(2018, 10, 16), "escalation"),
