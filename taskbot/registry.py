@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .diagnostics import Diagnostic, Problems, RegistryError, did_you_mean, show
 from .recurrence import parse_every
 from .units import UnitDirectory, parse_units
-from .yamlsrc import Source, YamlError, decode, read_yaml
+from .yamlsrc import CONSUMED, Source, YamlError, _build, decode, read_yaml
 
 KINDS = ("task", "goal", "target")
 MIN_YEAR, MAX_YEAR = 1900, 2999  # reminders are planned years ahead and behind: keep dates plannable
@@ -37,11 +37,11 @@ TASK_KEYS = {"id": True, "doc": True, "ref": False, "title": True, "detail": Fal
 from .model import ROLES, Document, Milestone, Policy, Registry, Settings, Task  # noqa: F401 (re-exported)
 
 
-def read_source(path: str) -> tuple[Source | None, Problems]:
+def read_source(path: str, on_item=None) -> tuple[Source | None, Problems]:
     """Read a YAML file; any failure becomes a located problem instead of an exception."""
     problems = Problems(filename=path)
     try:
-        return read_yaml(path), problems
+        return read_yaml(path, on_item), problems
     except FileNotFoundError:
         problems.at(1, 1, "file not found; pass the right path or create it")
     except IsADirectoryError:
@@ -58,9 +58,13 @@ def read_source(path: str) -> tuple[Source | None, Problems]:
 class _Checker:
     """Turns raw values into typed objects, collecting every problem on the way."""
 
-    def __init__(self, source: Source, units: UnitDirectory):
-        self.p = Problems(source)
+    def __init__(self, source: Source | None, units: UnitDirectory, filename: str | None = None):
+        self.p = Problems(source, filename)
         self.units = units
+        self.prepared: tuple[Settings, dict] | None = None
+        self.tasks: list[Task] = []
+        self.seen: dict[str, tuple] = {}
+        self.open_groups: set[str] = set()
         self.doc_numbers: set[str] = set()  # every number given, valid document or not
 
     def err(self, path, msg, key=False):
@@ -301,43 +305,63 @@ class _Checker:
                     roles["cooperating"], due, due_text, tuple(sorted(milestones, key=lambda m: m.due)),
                     every, kind, src, task_policy)
 
+    def prepare(self, data: dict) -> None:
+        """Settings and documents: what every task is checked against."""
+        self.prepared = (self.settings(data.get("settings")),
+                         self.documents(data["documents"]) if "documents" in data else {})
+
+    def consume(self, i: int, t) -> None:
+        """Check one raw task and keep its Task."""
+        path = ("tasks", i)
+        settings, docs = self.prepared
+        if not isinstance(t, dict):
+            self.err(path, f"each task must be a mapping, got {show(t)}")
+            return
+        tid = t.get("id")
+        if isinstance(tid, str) and tid in self.seen:
+            self.p.add(path + ("id",), lambda first, tid=tid: f"duplicate task id {show(tid)} (first at {first})",
+                       refs=(self.seen[tid],))
+            return
+        if isinstance(tid, str):
+            self.seen[tid] = path + ("id",)
+        task = self.task(t, path, docs, settings.reminders)
+        if task is None:
+            return
+        self.tasks.append(task)
+        for name, role in task.roles():
+            if self.units.is_group(name) and not self.units.groups[name].members and name not in self.open_groups:
+                self.open_groups.add(name)
+                self.p.add(path + (role,), f"group {show(name)} has no members yet: nobody receives its reminders "
+                           "until coordinators list its members in the unit directory", "warning")
+
+    def stream(self, path: tuple, value, root) -> bool:
+        """`on_item` of the YAML reader: check each task as soon as it is read (settings and documents first)."""
+        if path[0] != "tasks" or not isinstance(root, dict):
+            return False
+        if self.prepared is None:
+            if "documents" not in root or "settings" not in root:
+                return False  # laid out in another order: checked after reading instead
+            self.prepare(root)
+        self.consume(path[1], value)
+        return True
+
     def registry(self, data) -> tuple[Settings, dict, list[Task]]:
         if not isinstance(data, dict):
             got = "an empty file" if data is None else type(data).__name__
             self.err((), f"the registry must be a mapping with keys {', '.join(TOP_KEYS)}, got {got}")
             return Settings(), {}, []
         self.keys(data, (), TOP_KEYS, ("documents", "tasks"), "the registry")
-        settings = self.settings(data.get("settings"))
-        docs = self.documents(data["documents"]) if "documents" in data else {}
-        tasks: list[Task] = []
+        if self.prepared is None:
+            self.prepare(data)
         raw = data.get("tasks")
         if "tasks" in data and not isinstance(raw, list):
             self.err(("tasks",), f"tasks must be a list, got {type(raw).__name__}")
             raw = []
-        seen: dict[str, tuple] = {}
-        open_groups: set[str] = set()
         for i, t in enumerate(raw or []):
-            path = ("tasks", i)
-            if not isinstance(t, dict):
-                self.err(path, f"each task must be a mapping, got {show(t)}")
-                continue
-            tid = t.get("id")
-            if isinstance(tid, str) and tid in seen:
-                self.p.add(path + ("id",), lambda first, tid=tid: f"duplicate task id {show(tid)} (first at {first})",
-                           refs=(seen[tid],))
-                continue
-            if isinstance(tid, str):
-                seen[tid] = path + ("id",)
-            task = self.task(t, path, docs, settings.reminders)
-            if task is None:
-                continue
-            tasks.append(task)
-            for name, role in task.roles():
-                if self.units.is_group(name) and not self.units.groups[name].members and name not in open_groups:
-                    open_groups.add(name)
-                    self.p.add(path + (role,), f"group {show(name)} has no members yet: nobody receives its reminders "
-                               "until coordinators list its members in the unit directory", "warning")
-        return settings, docs, tasks
+            if t is not CONSUMED:
+                self.consume(i, t)
+                raw[i] = CONSUMED  # positions come from the text: the raw mapping is no longer needed
+        return (*self.prepared, self.tasks)
 
 
 def check_files(registry_path: str, units_path: str) -> tuple[Registry | None, list[Diagnostic]]:
@@ -346,13 +370,18 @@ def check_files(registry_path: str, units_path: str) -> tuple[Registry | None, l
     directory = None
     if usource is not None:
         directory, uproblems = parse_units(usource)
-    rsource, rproblems = read_source(registry_path)
+    units = directory or UnitDirectory([], [])
+    if directory is None:  # unit names cannot be judged without a directory
+        units.resolve = lambda name: name
+    checker = _Checker(None, units, registry_path)
+    rsource, rproblems = read_source(registry_path, checker.stream)  # tasks are checked as they are read
     diagnostics = list(uproblems.items)
     if rsource is None:
         return None, diagnostics + rproblems.items
-    checker = _Checker(rsource, directory or UnitDirectory([], []))
-    if directory is None:  # unit names cannot be judged without a directory
-        checker.units.resolve = lambda name: name
+    checker.p.source = rsource
+    if checker.p.error_count:  # report in the plain order: check the whole file again, unstreamed
+        checker = _Checker(rsource, units, registry_path)
+        rsource.data = _build(rsource.text, None)
     settings, docs, tasks = checker.registry(rsource.data)
     diagnostics += checker.p.items
     if any(d.severity == "error" for d in diagnostics):

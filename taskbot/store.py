@@ -30,7 +30,7 @@ FEED_SCOPES = ("all", "unit", "doc", "chat")
 STATUSES = ("open", "done")
 LANGS = ("zh", "en")
 _IN_CHUNK = 500  # keys per IN (...) query: well under SQLite's oldest variable limit (999)
-_ROW_CHUNK = 100  # rows per multi-row INSERT (7 columns: 700 variables)
+_ROW_CHUNK = 80  # rows per multi-row INSERT (11 columns: 880 variables, under SQLite's oldest limit of 999)
 
 
 def ledger_key(item: str, kind: str, chat_id: int, day) -> str:
@@ -108,6 +108,9 @@ class Store:
                     fresh.append({"task_id": task.id, "doc": task.doc, "status": "open", "withdrawn": False,
                                   "def_hash": h, "sequence": 0, "updated_at": now, "definition": definition_json(task)})
                     added.append(task.id)
+                    if len(fresh) >= _ROW_CHUNK:  # insert as we go: a 100k-task registry never sits in memory twice
+                        T.insert_many(fresh).execute()
+                        fresh = []
                 elif row["withdrawn"] or row["def_hash"] != h:
                     T.update(def_hash=h, doc=task.doc, withdrawn=False, sequence=row["sequence"] + 1,
                              updated_at=now, definition=definition_json(task)).where(T.task_id == task.id).execute()

@@ -107,8 +107,16 @@ def _events(text: str):
         raise YamlError(f"YAML error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", 1, 1) from None
 
 
-def _build(text: str, positions: dict | None, wanted: set | None = None):
-    """Turn the event stream into values; record positions of paths when asked (only `wanted` ones if given)."""
+CONSUMED = type("Consumed", (), {"__repr__": lambda self: "<consumed>"})()
+
+
+def _build(text: str, positions: dict | None, wanted: set | None = None, on_item=None):
+    """Turn the event stream into values; record positions of paths when asked (only `wanted` ones if given).
+
+    `on_item(path, value, root)` is offered every finished container two levels down (such as one
+    task of `tasks`); when it returns True the value was consumed and is replaced by CONSUMED, so a
+    big file's raw values never all sit in memory at once.
+    """
     stack: list = []  # frames: [container, path, pending_key]
     anchors: dict = {}
     root = _MISSING = object()
@@ -163,7 +171,10 @@ def _build(text: str, positions: dict | None, wanted: set | None = None):
                 positions[path] = (ev.start_mark.line + 1, ev.start_mark.column + 1)
             stack.append([value, path, _MISSING])
         elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            stack.pop()
+            value, path, _ = stack.pop()
+            if on_item is not None and len(path) == 2 and isinstance(stack[-1][0], list) \
+                    and on_item(path, value, root):
+                stack[-1][0][path[1]] = CONSUMED
         elif isinstance(ev, yaml.AliasEvent):
             if ev.anchor not in anchors:
                 raise YamlError(f"unknown alias *{ev.anchor}", ev.start_mark.line + 1, ev.start_mark.column + 1)
@@ -232,11 +243,12 @@ def decode(raw: bytes) -> str:
         return text
 
 
-def read_yaml(path: str) -> Source:
+def read_yaml(path: str, on_item=None) -> Source:
     """Read and parse a YAML file; raises OSError, UnicodeError or YamlError."""
     with open(path, "rb") as fh:
         raw = fh.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
         raise YamlError(f"file is larger than the limit of {MAX_BYTES // (1024 * 1024)} MiB", 1, 1)
     text = decode(raw)
-    return Source(path, text, _build(text, None))
+    del raw
+    return Source(path, text, _build(text, None, on_item=on_item))
