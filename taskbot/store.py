@@ -372,6 +372,18 @@ class Store:
         row = F.select().where((F.token == token) & F.revoked_at.is_null()).dicts().first()
         return FeedTokenRow(**row) if row else None
 
+    def feed_access(self, token: str) -> tuple[FeedTokenRow | None, int]:
+        """An active token's row and the data version, in one round trip (every feed request asks)."""
+        p = self.db.param
+        cursor = self.db.execute_sql(
+            "SELECT t.token, t.scope, t.value, t.chat_id, t.created_at, "
+            f"(SELECT m.value FROM meta m WHERE m.key = {p}) FROM feed_tokens t "
+            f"WHERE t.token = {p} AND t.revoked_at IS NULL", ("data_version", token))
+        row = cursor.fetchone()
+        if row is None:
+            return None, 0
+        return FeedTokenRow(row[0], row[1], row[2], row[3], from_utc_text(row[4]), None), int(row[5] or 0)
+
     def revoke_feed_token(self, token: str, now: datetime) -> bool:
         F = self.m.FeedToken
         return bool(F.update(revoked_at=now).where((F.token == token) & F.revoked_at.is_null()).execute())

@@ -92,11 +92,12 @@ class FeedCache:
             return ("units", tuple(self.service.store.chat_units(chat)))
         return None
 
-    async def get(self, scope: tuple, todo: bool) -> Rendered:
+    async def get(self, scope: tuple, todo: bool, version: int | None = None) -> Rendered:
         service = self.service
         registry = service.registry
         today = service.clock.now().astimezone(registry.settings.tz).date()
-        key = (scope, registry.fingerprint, service.store.data_version(), today, todo)
+        version = service.store.data_version() if version is None else version
+        key = (scope, registry.fingerprint, version, today, todo)
         hit = self.entries.get(key)
         if hit is not None:
             self.entries.move_to_end(key)
@@ -200,12 +201,12 @@ async def feed_handler(request: web.Request) -> web.StreamResponse:
     token = name[:-4] if name.endswith(".ics") else ""
     if not _TOKEN.fullmatch(token):
         return not_found()
-    row = cache.service.store.feed_token(token)
+    row, version = cache.service.store.feed_access(token)
     scope = cache.scope_of(row) if row is not None else None
     if scope is None:
         return not_found()
     todo = request.query.get("todo", "").lower() in _TRUE
-    rendered = await cache.get(scope, todo)
+    rendered = await cache.get(scope, todo, version)
     use_gzip = accepts_gzip(request.headers.get("Accept-Encoding"))
     etag = rendered.etag + ("-gz" if use_gzip else "")
     headers = {"ETag": f'"{etag}"', "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding",

@@ -418,3 +418,14 @@ def test_migration_2_adds_definitions_to_a_schema_1_database(tmp_path):
     s.sync_registry(registry(task("a-2")), NOW)
     assert s.withdrawn_definitions() == {"a-1": task("a-1")}
     s.close()
+
+
+def test_feed_access_reads_token_and_data_version_in_one_query(store):
+    token = store.create_feed_token("unit", "u1", NOW)
+    row, version = store.feed_access(token)
+    assert (row.token, row.scope, row.value, row.chat_id, row.created_at) == (token, "unit", "u1", None, NOW)
+    assert version == store.data_version()
+    store.sync_registry(registry(task("a-1")), NOW)
+    assert store.feed_access(token)[1] == store.data_version() > version
+    store.revoke_feed_token(token, NOW)
+    assert store.feed_access(token) == (None, 0) and store.feed_access("nope") == (None, 0)
