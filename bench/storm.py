@@ -39,23 +39,7 @@ from tests.tgemu import BotApiEmulator  # noqa: E402
 LIMIT = 30
 
 
-def strict_application(cfg, rate: float):
-    """EXPERIMENT (--strict-rate): build_application's handlers with an AIORateLimiter that allows no burst:
-    one request per 1/rate s overall (aiolimiter with capacity 1), instead of 30 per 1 s (capacity 30)."""
-    from telegram.ext import AIORateLimiter, Application
-
-    from taskbot.bot import TaskbotApplication, register
-
-    base = cfg.api_url.rstrip("/")
-    limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / rate, group_max_rate=20,
-                             group_time_period=60, max_retries=3)
-    application = (Application.builder().application_class(TaskbotApplication).token(cfg.token).base_url(base)
-                   .base_file_url(base[: -len("/bot")] + "/file/bot").rate_limiter(limiter).build())
-    register(application)
-    return application
-
-
-async def storm(chats: int, timeout: float, work: str, strict_rate: float | None = None) -> dict:
+async def storm(chats: int, timeout: float, work: str) -> dict:
     per_unit = 3
     units = max(1, chats // per_unit)
     s = synth.make(2 * units, work, n_units=units, liaisons=units * per_unit, due_per_tick=units, ticks=1)
@@ -68,7 +52,7 @@ async def storm(chats: int, timeout: float, work: str, strict_rate: float | None
     store.set_last_tick(start)
     async with BotApiEmulator(TOKEN, limits=True, global_per_sec=LIMIT, per_chat_per_sec=1) as emu:
         cfg = Config(registry=s.registry, units=s.units, db=db, token=TOKEN, api_url=emu.base_url)
-        application = strict_application(cfg, strict_rate) if strict_rate else build_application(cfg)
+        application = build_application(cfg)
         transport = TelegramTransport(application.bot)
         confirmed_at: dict = {}
         record_sent = store.record_sent
@@ -123,20 +107,16 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--chats", type=int, default=3000)
     ap.add_argument("--timeout", type=float, default=240.0)
-    ap.add_argument("--strict-rate", type=float, default=None, metavar="R",
-                    help="experiment: replace the app's rate limiter by a burst-free one at R msg/s")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     work = tempfile.mkdtemp(prefix="taskbot-storm-")
     try:
-        r = asyncio.run(storm(a.chats, a.timeout, work, a.strict_rate))
+        r = asyncio.run(storm(a.chats, a.timeout, work))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rate = (r["accepted"] - 1) / r["span"] if r["span"] else 0.0
     frac = rate / LIMIT
-    if a.strict_rate:
-        print(f"EXPERIMENT: rate limiter replaced by a burst-free one at {a.strict_rate:g} msg/s (not the app's)")
     print(f"delivery storm: {r['expected']} chats, one digest each, due at one minute; emulator at {LIMIT} msg/s "
           f"overall, 1 msg/s per chat")
     print(f"  accepted {r['accepted']} messages in {r['span']:.1f} s (first to last accepted; tick wall "
