@@ -30,7 +30,7 @@ from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import synth  # noqa: E402
-from harness import ROOT, TOKEN, free_port  # noqa: E402
+from harness import ROOT, TOKEN, free_port, stop_processes  # noqa: E402
 
 from taskbot.store import Store  # noqa: E402
 
@@ -232,13 +232,7 @@ def main(argv=None) -> int:
             kills = [r["killed_at"] for r in runs if "killed_at" in r]
             print(f"  duplicates as (log line of 1st, of 2nd acceptance), kills at log lines {kills}: {where[:20]}")
     finally:
-        for p in (bot, emu):
-            if p is not None and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop_processes(bot, emu)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from crash import read_log, wait_for_line  # noqa: E402
-from harness import ROOT, TOKEN, free_port, write  # noqa: E402
+from harness import ROOT, TOKEN, free_port, stop_processes, write  # noqa: E402
 
 from taskbot.i18n import tr  # noqa: E402
 from taskbot.planning import recipients, reminders  # noqa: E402
@@ -165,13 +165,7 @@ def main(argv=None) -> int:
         skipped = sorted({(d.reminder.item, d.reminder.kind) for d in missed} - {(i, k) for i, k, _ in delivered})
         print(f"  missed but not caught up (superseded or stale, by design): {skipped}")
     finally:
-        for p in (bot, emu):
-            if p is not None and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop_processes(bot, emu)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -40,6 +40,20 @@ async def running_app(cfg, registry, timeout: float = 30.0):
         await asyncio.wait_for(task, timeout)
 
 
+def stop_processes(*procs) -> None:
+    """SIGTERM each process still running; SIGKILL it after 10 s."""
+    import signal
+    import subprocess
+
+    for p in procs:
+        if p is not None and p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
 def write(path: str, text: str) -> str:
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)

@@ -21,15 +21,20 @@ def _note_too_long(lang: str, n: int) -> str:
               n=n, max=MAX_NOTE)
 
 
+async def _units(update: Update, svc, lang: str):
+    """This chat's units (None for a coordinator: all); [] after telling the chat to join first."""
+    units = scope_units(svc, update)
+    if units == []:
+        await reply(update, tr(lang, "This chat has not joined a unit yet. Join with /join CODE."))
+    return units
+
+
 async def tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Open items of this chat's units."""
     svc = service(context)
     lang = lang_of(svc, update.effective_chat.id)
-    units = scope_units(svc, update)
-    if units == []:
-        await reply(update, tr(lang, "This chat has not joined a unit yet. Join with /join CODE."))
-        return
-    await reply(update, render_open(svc, lang, units))
+    if (units := await _units(update, svc, lang)) != []:
+        await reply(update, render_open(svc, lang, units))
 
 
 async def due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -40,22 +45,16 @@ async def due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(context.args) > 1 or not arg.isdigit() or not 0 <= int(arg) <= MAX_DAYS:
         await reply(update, usage(lang, f"/due [DAYS] (0–{MAX_DAYS})"))
         return
-    units = scope_units(svc, update)
-    if units == []:
-        await reply(update, tr(lang, "This chat has not joined a unit yet. Join with /join CODE."))
-        return
-    await reply(update, render_due(svc, lang, units, int(arg)))
+    if (units := await _units(update, svc, lang)) != []:
+        await reply(update, render_due(svc, lang, units, int(arg)))
 
 
 async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Overdue open items of this chat's units."""
     svc = service(context)
     lang = lang_of(svc, update.effective_chat.id)
-    units = scope_units(svc, update)
-    if units == []:
-        await reply(update, tr(lang, "This chat has not joined a unit yet. Join with /join CODE."))
-        return
-    await reply(update, render_overdue(svc, lang, units))
+    if (units := await _units(update, svc, lang)) != []:
+        await reply(update, render_overdue(svc, lang, units))
 
 
 async def task(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
