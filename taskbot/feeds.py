@@ -34,7 +34,7 @@ from typing import Iterable, Mapping
 
 from icalendar import Alarm, Calendar, Event, Todo
 
-from .recurrence import Every
+from .recurrence import describe_every, rrule  # noqa: F401 (rrule is part of this module's interface)
 from .model import Registry, Task
 
 PRODID = "-//taskbot//Zhengzhou supervision calendar feeds//ZH"
@@ -102,40 +102,6 @@ def scope_filter(registry: Registry, scope: tuple):
         return cache[name]
 
     return lambda task: any(named(n) for n, _ in task.roles())
-
-
-def rrule(every: Every, until: date | None = None) -> dict:
-    """The RRULE of a duty, matching `Every.occurrences` (a day past a month's end means its last day)."""
-    if every.freq == "weekly":
-        rule = {"FREQ": "WEEKLY", "BYDAY": "FR"}
-    else:
-        rule = {"FREQ": "YEARLY" if every.freq == "yearly" else "MONTHLY"}
-        months = {"quarterly": [3, 6, 9, 12], "half-yearly": [6, 12], "yearly": [every.month]}.get(every.freq)
-        if months:
-            rule["BYMONTH"] = months
-        if every.day == 0:
-            rule["BYMONTHDAY"] = -1
-        elif every.day <= 28:
-            rule["BYMONTHDAY"] = every.day
-        else:  # monthly:31 is the 30th in April and the 28th/29th in February
-            rule["BYMONTHDAY"] = list(range(28, every.day + 1))
-            rule["BYSETPOS"] = -1
-    if until is not None:
-        rule["UNTIL"] = until
-    return rule
-
-
-def describe_every(every: Every) -> str:
-    day = "最后一天" if every.day == 0 else f"{every.day}日"
-    if every.freq == "weekly":
-        return "每周五"
-    if every.freq == "monthly":
-        return f"每月{day}"
-    if every.freq == "quarterly":
-        return "每季度末" if every.day == 0 else f"每季度末月{day}"
-    if every.freq == "half-yearly":
-        return "每半年末" if every.day == 0 else f"每年6月、12月{day}"
-    return f"每年{every.month}月{every.day}日"
 
 
 def _names(registry: Registry, names: tuple[str, ...]) -> str:

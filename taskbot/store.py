@@ -9,21 +9,17 @@ Calls are synchronous and short; peewee keeps one connection per thread.
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import date, datetime
 from typing import Iterable
-from urllib.parse import unquote
 
-from peewee import Database, SqliteDatabase, chunked
+from peewee import Database, chunked
 
-from .store_models import (SCHEMA_VERSION, AuditRow, ChatRow, FeedTokenRow, Invite, InviteError, ProgressRow,
+from .store_models import (BUSY_TIMEOUT_MS, SCHEMA_VERSION, SQLITE_PRAGMAS,
+                           AuditRow, ChatRow, FeedTokenRow, Invite, InviteError, ProgressRow, connect_db,
                            SyncResult, TaskState, build_models, definition_hash, definition_json, from_utc_text,
                            migrate, task_from_json, to_utc_text, value_text)
 
-BUSY_TIMEOUT_MS = 10_000
-SQLITE_PRAGMAS = [("journal_mode", "wal"), ("synchronous", "NORMAL"), ("foreign_keys", 1),
-                  ("busy_timeout", BUSY_TIMEOUT_MS)]
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/l/L: easy to read out and type
 INVITE_LENGTH = 10
 FEED_SCOPES = ("all", "unit", "doc", "chat")
@@ -40,23 +36,6 @@ def ledger_key(item: str, kind: str, chat_id: int, day) -> str:
 
 def normalize_invite_code(code: str) -> str:
     return "".join(ch for ch in str(code).upper() if ch not in " -_\t\n")
-
-
-def connect_db(url: str) -> Database:
-    """A peewee database for a path, sqlite:///path or postgresql://user:pass@host/db."""
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if scheme and not scheme.startswith("sqlite"):
-        if not scheme.startswith(("postgres", "postgresql")):
-            raise ValueError(f"unsupported database URL scheme {scheme!r}; use a file path, "
-                             "sqlite:///path or postgresql://user:password@host/dbname")
-        from playhouse.db_url import connect
-        return connect(url)
-    path = unquote(url.split("://", 1)[1].split("?", 1)[0][1:]) if scheme else url
-    if not path:
-        raise ValueError(f"{url!r} has no file name; write sqlite:///data/taskbot.sqlite3")
-    if path != ":memory:" and os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000, lock_type="IMMEDIATE")
 
 
 class Store:
@@ -423,6 +402,6 @@ class Store:
         self.set_meta("last_tick", to_utc_text(dt))
 
 
-__all__ = ["AuditRow", "ChatRow", "FeedTokenRow", "Invite", "InviteError", "ProgressRow", "SCHEMA_VERSION",
+__all__ = ["AuditRow", "BUSY_TIMEOUT_MS", "SQLITE_PRAGMAS", "ChatRow", "FeedTokenRow", "Invite", "InviteError", "ProgressRow", "SCHEMA_VERSION",
            "Store", "SyncResult", "TaskState", "connect_db", "definition_hash", "ledger_key",
            "normalize_invite_code"]

@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from types import SimpleNamespace
+from urllib.parse import unquote
 
 from peewee import (AutoField, BigIntegerField, BooleanField, CharField, Database, IntegerField, Model, SQL,
-                    TextField)
+                    SqliteDatabase, TextField)
 
 
 def to_utc_text(value: datetime) -> str:
@@ -362,3 +364,27 @@ def migrate(m: SimpleNamespace) -> list[int]:
             (m.Meta.insert(key="schema_version", value=str(SCHEMA_VERSION))
              .on_conflict(conflict_target=[m.Meta.key], update={m.Meta.value: str(SCHEMA_VERSION)}).execute())
     return applied
+
+
+# --- connecting ----------------------------------------------------------------------------------------
+
+BUSY_TIMEOUT_MS = 10_000
+SQLITE_PRAGMAS = [("journal_mode", "wal"), ("synchronous", "NORMAL"), ("foreign_keys", 1),
+                  ("busy_timeout", BUSY_TIMEOUT_MS)]
+
+
+def connect_db(url: str) -> Database:
+    """A peewee database for a path, sqlite:///path or postgresql://user:pass@host/db."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme and not scheme.startswith("sqlite"):
+        if not scheme.startswith(("postgres", "postgresql")):
+            raise ValueError(f"unsupported database URL scheme {scheme!r}; use a file path, "
+                             "sqlite:///path or postgresql://user:password@host/dbname")
+        from playhouse.db_url import connect
+        return connect(url)
+    path = unquote(url.split("://", 1)[1].split("?", 1)[0][1:]) if scheme else url
+    if not path:
+        raise ValueError(f"{url!r} has no file name; write sqlite:///data/taskbot.sqlite3")
+    if path != ":memory:" and os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000, lock_type="IMMEDIATE")
