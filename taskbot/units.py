@@ -38,12 +38,32 @@ class UnitDirectory:
         for entry in [*units, *groups]:
             for spelling in (entry.name, *entry.aliases):
                 self._index.setdefault(normalize_name(spelling), entry.name)
+        for unit in units:  # the full name too, after every name and alias (which win on a clash)
+            self._index.setdefault(normalize_name(unit.full_name), unit.name)
         self._expand = {g.name: g.members for g in groups}
 
     def resolve(self, name: str) -> str | None:
-        """Canonical name of a unit or group, or None when unknown (`城管局` finds `市城管局`)."""
+        """Canonical name of a unit or group, or None when unknown.
+
+        Also found: the full name, the name without its level (`城管局` for `市城管局`) and with the
+        city's name (`郑州市城管局`).
+        """
         norm = normalize_name(name)
-        return self._index.get(norm) or (None if norm.startswith("市") else self._index.get("市" + norm))
+        hit = self._index.get(norm)
+        if hit is None and not norm.startswith("市"):
+            hit = self._index.get("市" + norm)
+            city = norm.find("市")
+            if hit is None and 1 < city <= 4:  # 郑州市城管局 -> 市城管局, but not 新密市人民政府 -> 市政府
+                hit = self._index.get(norm[city:])
+                unit = self.units.get(hit)
+                if unit is None or not normalize_name(unit.full_name).startswith(norm[:city + 1]):
+                    hit = None
+        if hit is None:  # 新密市人民政府 -> 新密市: a county or district named with its government
+            for suffix in ("人民政府", "政府", "管委会", "管理委员会"):
+                stem = self._index.get(norm[: -len(suffix)]) if norm.endswith(suffix) else None
+                if stem in self.units and self.units[stem].kind in ("district", "zone"):
+                    return stem
+        return hit
 
     def expand(self, name: str) -> tuple[str, ...]:
         """The units a name stands for: a group's members, or the unit itself."""

@@ -458,3 +458,14 @@ def test_subprocess_binary_garbage(tmp_path):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"{reg}:1:1: error: ")
+
+
+def test_unit_names_resolve_through_full_names_and_the_city_prefix():
+    from taskbot.units import Unit, UnitDirectory
+
+    units = UnitDirectory([Unit("市卫计委", "郑州市卫生和计划生育委员会", ("卫计委",), "department"),
+                           Unit("市政府", "郑州市人民政府", ("市人民政府",), "other"),
+                           Unit("新密市", "郑州市新密市", (), "district")], [])
+    assert [units.resolve(n) for n in ("卫计委", "市卫计委", "郑州市卫生和计划生育委员会", "郑州市卫计委", "郑州市人民政府",
+                                       "新密市人民政府", "新密市卫计委", "巩义市人民政府")] == [
+        "市卫计委", "市卫计委", "市卫计委", "市卫计委", "市政府", "新密市", None, None]
