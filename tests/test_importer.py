@@ -487,3 +487,310 @@ def test_gazette_agreement_with_curated_registry(gazette):
     floor = float(os.environ.get("TASKBOT_IMPORT_FLOOR", "0.55"))
     assert found >= floor * n, f"only {found} of {n} curated tasks found"
     assert same_lead >= 0.85 * found and same_due >= 0.95 * found
+
+
+# ------------------------------------------------------------------ clean text, Word/Excel tables, no number
+# Seven more documents in other governments' styles: clean text one paragraph a line (UTF-8 BOM, CRLF,
+# U+3000 and tab indents), tables exported from Word/Excel (tab- or space-separated cells, merged cells,
+# a cell wrapped onto the next line), a plan published without a number, a red-head layout (number above
+# the title), `第一,`/`一要`/`1、` items, the first-listed-leads convention stated anywhere, page numbers
+# inside items, half-width brackets in numbers.
+
+MORE_DOCS = [
+    # fixture, number, issued, issuer, id prefix, tasks
+    ("clean_crlf.txt", "浙政办发〔2021〕12号", "2021-03-05", "浙江省人民政府办公厅", "zzbf12", 8),
+    ("table_tabs.txt", "粤府函〔2020〕88号", "2020-09-18", "广东省人民政府", "yfh88", 5),
+    ("table_spaces.txt", "青山县2022年乡村振兴重点工作任务清单", "2022-03-01", "(未知)", "qsx2022nxczx", 5),
+    ("ordinal.txt", "京政办发〔2021〕12号", "2021-03-05", "北京市人民政府办公厅", "jzbf12", 6),
+    ("council.txt", "国办发〔2019〕3号", "2019-08-16", "国务院办公厅", "gbf3", 6),
+    ("samelines.txt", "成府发〔2021〕5号", "2021-04-02", "成都市人民政府", "cff5", 4),
+    ("county_pdf.txt", "平政办发〔2021〕9号", "2021-05-10", "平江县人民政府办公室", "pzbf9", 6),
+]
+
+
+def load_bytes(name, directory=None):
+    """The fixture as its bytes say (BOM, CRLF kept), decoded the way the CLI does."""
+    from taskbot.importer import read_text
+    text, _, problem = read_text((FIX / name).read_bytes())
+    assert problem is None
+    return import_text(text, directory)
+
+
+@pytest.mark.parametrize("fixture,number,issued,issuer,prefix,n", MORE_DOCS)
+def test_more_documents(fixture, number, issued, issuer, prefix, n):
+    r = load_bytes(fixture)
+    assert [(d["number"], str(d["issued"]), d["issuer"]) for d in r.documents] == [(number, issued, issuer)]
+    assert len(r.tasks) == n, [(t["ref"], t["title"]) for t in r.tasks]
+    assert [t["id"] for t in r.tasks] == [f"{prefix}-{k:02d}" for k in range(1, n + 1)]
+    assert all(t["doc"] == number and list(t) == TASK_KEYS for t in r.tasks)
+
+
+MORE_CASES = [
+    # fixture, ref, title prefix, kind (t/g), lead, responsible, cooperating, due, due_text, every
+    # clean_crlf.txt: `(责任单位:A、B、C)` with `排在第一位的为牵头单位` stated at the very end
+    ('clean_crlf.txt', '一', '全省建成数字乡村示范', 'g', [], [], [], '2022-12-31', '2022年底', None),
+    ('clean_crlf.txt', '二(一)(1)', '推进乡村5G网络覆盖', 't', ['省通信管理局'], ['省经信厅', '省发展改革委'], [],
+     '2021-12-31', '2021年12月31日前', None),
+    ('clean_crlf.txt', '二(一)(2)', '建设农业农村大数据中', 't', ['省农业农村厅'], ['省大数据局'], [],
+     '2022-06-30', '2022年6月底前', None),
+    ('clean_crlf.txt', '二(一)(3)', '推进智慧水利建设', 't', ['省水利厅'], [], ['省自然资源厅', '省气象局'],
+     '2023-12-31', '2021—2023年', None),
+    ('clean_crlf.txt', '二(二)(1)', '发展农村电子商务', 't', ['省商务厅'], ['省邮政管理局', '省供销社'], [],
+     None, '每年年底前', 'yearly:12-31'),
+    ('clean_crlf.txt', '二(二)(2)', '推进数字普惠金融', 't', ['人行杭州中心支行'], ['浙江银保监局'], [], None, None, None),
+    ('clean_crlf.txt', '三(一)', '加强组织领导', 't', ['省农业农村厅'], [], [], None, '每半年', 'half-yearly'),
+    ('clean_crlf.txt', '三(二)', '强化监测评估', 't', ['省统计局'], [], [], None, '每两个月', None),
+    # table_tabs.txt: a merged 责任单位 cell (row 2), a row on two lines (3, 5), a page number inside
+    ('table_tabs.txt', '附件/1', '稳定粮食播种面积,全', 't', ['省农业农村厅'],
+     ['省发展改革委', '省财政厅', '各地级以上市人民政府'], [], None, '每年年底前', 'yearly:12-31'),
+    ('table_tabs.txt', '附件/2', '建设高标准农田,新建', 't', ['省农业农村厅'],
+     ['省发展改革委', '省财政厅', '各地级以上市人民政府'], [], '2022-12-31', '2022年底前', None),
+    ('table_tabs.txt', '附件/3', '推进农村人居环境整治,农村卫生户厕', 't', ['省农业农村厅'],
+     ['省住房城乡建设厅', '省生态环境厅'], [], '2023-12-31', '2021年—2023年', None),
+    ('table_tabs.txt', '附件/4', '发展现代种业,建设国', 't', ['省科技厅'], ['省农业农村厅', '省林业局'], [],
+     '2020-09-30', '第三季度', None),
+    ('table_tabs.txt', '附件/5', '培育农业龙头企业,壮大', 't', ['省农业农村厅'], ['省工业和信息化厅', '省商务厅'], [],
+     None, '长期', None),
+    # table_spaces.txt: 责任部门/配合部门/时间节点, cells aligned with spaces, no document number
+    ('table_spaces.txt', '一/1', '完成粮食播种面积45', 't', [], ['县农业农村局'], ['各乡镇人民政府'],
+     '2022-06-30', '6月底前', None),
+    ('table_spaces.txt', '一/2', '开展农村集体经济清产', 't', [], ['县农业农村局'], ['县财政局'],
+     None, '每月10日前', 'monthly:10'),
+    ('table_spaces.txt', '一/3', '推进农村公路提档升级', 't', [], ['县交通运输局'], ['县财政局', '县自然资源局'],
+     None, '每双月', None),
+    ('table_spaces.txt', '一/4', '落实低收入人口常态化', 't', [], ['县乡村振兴局'], ['县民政局', '县医保局'],
+     None, '每半年', 'half-yearly'),
+    ('table_spaces.txt', '一/5', '推进美丽乡村建设', 't', [], ['县住建局'], ['各乡镇人民政府'], None, '逐年推进', None),
+    # ordinal.txt: `列第一位的为牵头单位,其他为配合单位`; an item cut by `- 3 -`
+    ('ordinal.txt', '一第一', '深化背街小巷环境整治', 't', ['市城市管理委'], [], ['各区人民政府'],
+     '2021-12-31', '2021年底', None),
+    ('ordinal.txt', '一第二', '加强违法建设治理', 't', ['市规划自然资源委'], [], ['市城管执法局', '各区人民政府'],
+     '2021-12-31', '年内', None),
+    ('ordinal.txt', '一第三', '推进垃圾分类', 't', ['市城市管理委'], [], ['市商务局'], None, '每月10日前', 'monthly:10'),
+    ('ordinal.txt', '二一要', '压实属地责任', 't', ['各区人民政府'], [], [], '2021-06-30', '6月底前', None),
+    ('ordinal.txt', '二二要', '加强考核评价', 't', ['市城市管理委'], [], [], None, '每季度', 'quarterly'),
+    ('ordinal.txt', '二三要', '加大资金投入', 't', ['市财政局'], [], [], None, None, None),
+    # council.txt: `注:排在第一位的部门为牵头部门` under an appendix table with one 责任部门 column
+    ('council.txt', '一', '促进流通新业态新模式', 't', ['商务部'], ['国家发展改革委', '自然资源部'], [], None, None, None),
+    ('council.txt', '二', '推动传统流通企业创新', 't', ['商务部'], [], ['市场监管总局', '国家邮政局'], None, None, None),
+    ('council.txt', '三', '改造提升商业步行街', 't', ['商务部'], [], [], '2020-12-31', '2020年底前', None),
+    ('council.txt', '附件/1', '制定出台推动步行街改', 't', ['商务部'], ['住房城乡建设部'], [],
+     '2019-12-31', '2019年12月31日前', None),
+    ('council.txt', '附件/2', '开展农商互联农产品供', 't', ['商务部'], ['财政部', '农业农村部'], [],
+     '2021-12-31', '2020年—2021年', None),
+    ('council.txt', '附件/3', '完善消费信贷政策', 't', ['人民银行'], ['银保监会'], [], '2019-06-30', '上半年', None),
+    # samelines.txt: `牵头单位:X;配合单位:Y` on the item's line, `成府发[2021]5号`
+    ('samelines.txt', '一1', '建设天府绿道', 't', ['市公园城市局'], [], ['市住建局', '市交通运输局'],
+     '2023-12-31', '2021年—2023年', None),
+    ('samelines.txt', '一2', '实施龙泉山城市森林公', 't', ['市公园城市局'], [], ['市农业农村局'],
+     '2023-12-31', '2023年底前', None),
+    ('samelines.txt', '一3', '推进锦江公园建设', 't', ['市住建局'], [], ['锦江区政府', '青羊区政府'],
+     '2021-09-30', '第三季度', None),
+    ('samelines.txt', '一4', '开展公园城市示范区评', 't', ['市发改委'], [], [], '2021-09-30', '三季度末', None),
+    # county_pdf.txt: PDF lines, bare unit lists `(A、B、C)`, `第一个为牵头单位,其余为配合单位`, `A(牵头)`
+    ('county_pdf.txt', '一1', '压缩企业开办时间', 't', ['县市场监管局'], [], ['县公安局', '县税务局'],
+     '2021-06-30', '6月底前', None),
+    ('county_pdf.txt', '一2', '优化工程建设项目审批', 't', ['县住建局'], ['县自然资源局', '县发改局'], [],
+     '2021-09-30', '三季度末', None),
+    ('county_pdf.txt', '一3', '提升政务服务水平', 't', ['县政务服务中心'], [], ['县数据资源局'], '2021-12-31', '年内', None),
+    ('county_pdf.txt', '一4', '规范涉企收费', 't', ['县发改局'], [], ['县财政局', '县市场监管局'],
+     None, '每半年', 'half-yearly'),
+    ('county_pdf.txt', '二(一)', '加强督查考核', 't', ['县政府督查室'], [], [], None, '每双月', None),
+    ('county_pdf.txt', '二(二)', '强化宣传引导', 't', ['县融媒体中心'], [], [], None, None, None),
+]
+
+
+@pytest.mark.parametrize("fixture,ref,title,kind,lead,resp,coop,due,due_text,every", MORE_CASES)
+def test_more_tasks(fixture, ref, title, kind, lead, resp, coop, due, due_text, every):
+    tasks = load_bytes(fixture).tasks
+    hits = [t for t in tasks if t["ref"] == ref and t["title"].startswith(title)]
+    assert len(hits) == 1, f"{ref} {title!r}: {[(t['ref'], t['title']) for t in tasks]}"
+    t = hits[0]
+    assert t["kind"][0] == kind
+    assert (t["lead"], t["responsible"], t["cooperating"]) == (lead, resp, coop)
+    assert (str(t["due"]) if t["due"] else None, t["due_text"], t["every"]) == (due, due_text, every)
+
+
+def test_clean_text_source_lines_and_page_numbers():
+    r = load_bytes("clean_crlf.txt")   # BOM and CRLF: line numbers as an editor shows them
+    assert [t["source_line"] for t in r.tasks] == [12, 15, 16, 17, 19, 20, 22, 23]
+    r = load_bytes("ordinal.txt")
+    t = by_title(r, "推进垃圾分类")
+    assert "-3-" not in t["detail"] and "每月通报各区垃圾分类工作情况" in t["detail"]
+    assert not any("第4页" in (t["detail"] or "") for t in r.tasks)
+    r = load_bytes("county_pdf.txt")
+    assert not any("文件" in (t["detail"] or "") for t in r.tasks)  # the running header is gone
+
+
+def test_same_text_any_line_endings_and_indents():
+    """CRLF/LF, BOM, U+3000/tab/space indents give the same tasks."""
+    text = (FIX / "clean_crlf.txt").read_bytes().decode("utf-8-sig")
+    want = [(t["ref"], t["lead"], t["due"]) for t in import_text(text).tasks]
+    for variant in (text.replace("\r\n", "\n"), "\ufeff" + text.replace("\r\n", "\r"),
+                    text.replace("\u3000\u3000", "\t"), text.replace("\u3000\u3000", "    ")):
+        assert [(t["ref"], t["lead"], t["due"]) for t in import_text(variant).tasks] == want
+
+
+HEADERS = [
+    # header lines, number, issuer, issued (None: the date at the end, 3月5日 of the number's year), id prefix
+    ("北京市人民政府办公厅关于加强管理的通知\n京政办发〔2021〕12号\n", "京政办发〔2021〕12号", "北京市人民政府办公厅", None,
+     "jzbf12"),
+    ("广东省人民政府关于加强管理的函\n粤府函〔2020〕88号\n", "粤府函〔2020〕88号", "广东省人民政府", None, "yfh88"),
+    ("国务院办公厅关于加强管理的意见\n国办发〔2019〕3号\n", "国办发〔2019〕3号", "国务院办公厅", None, "gbf3"),
+    ("某某省人民政府关于印发某某办法的通知\nX政规〔2022〕1号\n", "X政规〔2022〕1号", "某某省人民政府", None, "xzg1"),
+    ("四川省人民政府关于加强管理的通知\n川府发[2021]5号\n", "川府发〔2021〕5号", "四川省人民政府", None, "cff5"),
+    ("贵州省人民政府办公厅关于加强管理的通知\n黔府办发 （2021） 7 号\n", "黔府办发〔2021〕7号", "贵州省人民政府办公厅", None,
+     "qfbf7"),
+    ("湖南省人民政府关于加强管理的通知\n湘政发【2021】7号  2021年5月6日\n", "湘政发〔2021〕7号", "湖南省人民政府",
+     "2021-05-06", "xzf7"),
+    ("湖南省人民政府文件\n湘政发〔2021〕第8号\n湖南省人民政府关于加强\n资金管理的通知\n", "湘政发〔2021〕8号", "湖南省人民政府",
+     None, "xzf8"),
+    ("某某县人民政府\n关于加强管理的通知\n某政〔2021〕7号\n", "某政〔2021〕7号", "某某县人民政府", None, "mz7"),
+    ("某某县2021年资金管理\n工作实施方案\n", "某某县2021年资金管理工作实施方案", "某某市人民政府", None, "mmx2021nzjgl"),
+    ("关于加强资金管理的实施意见\n（2021年4月1日县政府常务会议审议通过）\n", "关于加强资金管理的实施意见", "某某市人民政府",
+     "2021-04-01", "gyjqzjgldssy"),
+]
+
+
+@pytest.mark.parametrize("header,number,issuer,issued,prefix", HEADERS)
+def test_document_numbers_and_headers(header, number, issuer, issued, prefix):
+    import re
+    year = re.search(r"(20\d\d)", header).group(1)
+    cn_year = "".join("〇一二三四五六七八九"[int(c)] for c in year)
+    for end in (f"某某市人民政府\n{cn_year}年三月五日\n", f"某某市人民政府\n{year}年3月5日\n"):
+        body = "各有关单位:\n一、加强管理。市财政局要加强资金监管,年底前完成清理。\n"
+        r = import_text(header + body + end)
+        d = r.documents[0]
+        assert (d["number"], d["issuer"], str(d["issued"])) == (number, issuer, issued or f"{year}-03-05")
+        assert [(t["id"], t["doc"], t["lead"], str(t["due"])) for t in r.tasks] == [
+            (f"{prefix}-01", number, ["市财政局"], f"{(issued or year)[:4]}-12-31")]
+
+
+@pytest.mark.parametrize("text,lead,resp,coop", [
+    ("(一)建立机制。(市发展改革委、市财政局)\n", [], ["市发展改革委", "市财政局"], []),
+    ("(一)建立机制。(市发展改革委、市财政局)\n排在第一位的为牵头单位。\n", ["市发展改革委"], ["市财政局"], []),
+    ("(一)建立机制。(责任单位:市发展改革委、市财政局)\n第一个为牵头单位。\n", ["市发展改革委"], ["市财政局"], []),
+    ("(一)建立机制。(责任单位:市发展改革委、市财政局)\n列第一位的为牵头单位,其他为配合单位。\n", ["市发展改革委"], [],
+     ["市财政局"]),
+    ("(一)建立机制。(责任单位:市财政局、市发展改革委(牵头))\n", ["市发展改革委"], ["市财政局"], []),
+    ("(一)建立机制。牵头单位:市发展改革委;配合单位:市财政局。完成时限:2021年底。\n", ["市发展改革委"], [], ["市财政局"]),
+    ("(一)建立机制,各县(市、区)要加强监管(含开发区管委会)。\n", None, None, None),
+])
+def test_unit_list_forms(text, lead, resp, coop):
+    r = import_text("某某市人民政府关于印发某某方案的通知\n某政〔2021〕3号\n一、重点任务\n" + text)
+    if lead is None:
+        assert r.tasks == []
+        return
+    assert [(t["lead"], t["responsible"], t["cooperating"]) for t in r.tasks] == [(lead, resp, coop)]
+
+
+_TABLE_HEAD = "某某市人民政府办公室关于印发某某方案的通知\n某政办〔2021〕3号\n某某市人民政府办公室\n2021年3月5日\n附件\n"
+TABLES = [
+    # table text, [(ref, title, lead, responsible, cooperating, due, due_text)]
+    ("序号\t重点任务\t牵头单位\t责任单位\t完成时限\n一\t优化政务服务\t\t\t\n"
+     "1\t推行一网通办\t市政务服务中心\t市大数据局\t2021年6月底前\n二、优化市场环境\n"
+     "1\t清理涉企收费\t市发展改革委\t市财政局\t年底前\n",
+     [("附件/一1", "推行一网通办", ["市政务服务中心"], ["市大数据局"], [], "2021-06-30", "2021年6月底前"),
+      ("附件/二1", "清理涉企收费", ["市发展改革委"], ["市财政局"], [], "2021-12-31", "年底前")]),
+    # no 序号 column; an empty cooperating cell stays empty, an empty deadline cell is merged with the one above
+    ("重点任务\t责任部门\t配合部门\t完成时间\n推行一网通办\t市政务服务中心\t市大数据局\t2021年6月底前\n"
+     "清理涉企收费\t市发展改革委\t\t\n三、保障措施\n",
+     [("附件/1", "推行一网通办", [], ["市政务服务中心"], ["市大数据局"], "2021-06-30", "2021年6月底前"),
+      ("附件/2", "清理涉企收费", [], ["市发展改革委"], [], "2021-06-30", "2021年6月底前")]),
+    ("序号\t重点任务\t具体措施\t牵头单位\t完成时限\n1\t推行一网通办\t整合办事入口,实现一网通办\t市政务服务中心\t第二季度\n",
+     [("附件/1", "推行一网通办", ["市政务服务中心"], [], [], "2021-06-30", "第二季度")]),
+    # cells aligned with spaces: an empty cell disappears, the deadline still lands in its column
+    ("序号  重点任务  牵头单位  配合单位  完成时限\n1  推行一网通办  市政务服务中心  2021年6月底前\n"
+     "2  清理涉企收费  市发展改革委  市财政局  年底前\n",
+     [("附件/1", "推行一网通办", ["市政务服务中心"], [], [], "2021-06-30", "2021年6月底前"),
+      ("附件/2", "清理涉企收费", ["市发展改革委"], [], ["市财政局"], "2021-12-31", "年底前")]),
+    # `(牵头)` marks; a units cell broken onto its own line
+    ("序号\t重点任务\t牵头单位\t责任单位\t完成时限\n1\t推行一网通办\t市政务服务中心\t市财政局、市大数据局(牵头)\t"
+     "2021年6月底前\n2\t建设数据平台\t市大数据局\t市财政局、\n市政务服务中心\t2021年9月底前\n",
+     [("附件/1", "推行一网通办", ["市政务服务中心", "市大数据局"], ["市财政局"], [], "2021-06-30", "2021年6月底前"),
+      ("附件/2", "建设数据平台", ["市大数据局"], ["市财政局", "市政务服务中心"], [], "2021-09-30", "2021年9月底前")]),
+]
+
+
+@pytest.mark.parametrize("table,want", TABLES)
+def test_exported_tables(table, want):
+    r = import_text(_TABLE_HEAD + table)
+    assert [(t["ref"], t["title"], t["lead"], t["responsible"], t["cooperating"], str(t["due"]), t["due_text"])
+            for t in r.tasks] == want
+
+
+# ------------------------------------------------------------------ bad input, table-driven
+
+_TRAD = "臺北市政府關於印發數位發展實施方案的通知\n北市府〔2021〕12號\n一、加強組織領導。市財政局要加強資金監管。\n"
+
+
+def _fixture(name, enc="utf-8"):
+    return (FIX / name).read_text(encoding="utf-8").encode(enc)
+
+
+BAD_INPUT = [
+    # name, bytes, exit code, words in the message (or None), tasks in the output (or None: not written)
+    ("empty", b"", 1, "the file is empty", None),
+    ("whitespace", b" \r\n\t\n  \n", 1, "the file is empty", None),
+    ("full-width spaces and a BOM", "\ufeff\u3000\u3000\r\n\u3000\n".encode("utf-8"), 1, "the file is empty", None),
+    ("UTF-16 BOM only", "\ufeff".encode("utf-16-le"), 1, "the file is empty", None),
+    ("no tasks", _fixture("notasks.txt"), 0, "no tasks found", 0),
+    ("Big5", _TRAD.encode("big5"), 1, "cannot read the file: it looks like Big5 (traditional Chinese) text; save it as UTF-8",
+     None),
+    ("UTF-16 LE with BOM", b"\xff\xfe" + _fixture("ordinal.txt", "utf-16-le"), 0, "UTF-16 text; read as such", 6),
+    ("UTF-16 BE with BOM", b"\xfe\xff" + _fixture("ordinal.txt", "utf-16-be"), 0, "UTF-16 text; read as such", 6),
+    ("UTF-16 without BOM", _fixture("ordinal.txt", "utf-16-le"), 1,
+     "cannot read the file: it looks like UTF-16 text without a byte-order mark; save it as UTF-8", None),
+    ("UTF-32 with BOM", _fixture("ordinal.txt", "utf-32"), 0, "UTF-32 text; read as such", 6),
+    ("GB18030", _fixture("ordinal.txt", "gb18030"), 0, "not UTF-8; read as GB18030", 6),
+    ("UTF-8 with BOM and CRLF", _fixture("clean_crlf.txt"), 0, None, 8),
+]
+
+
+@pytest.mark.parametrize("name,data,code,words,n", BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
+def test_cli_input_variety(tmp_path, name, data, code, words, n):
+    src = tmp_path / "in.txt"
+    src.write_bytes(data)
+    got, err, out = run(src, tmp_path)
+    assert got == code, err
+    if words:
+        assert (words if code == 0 and n == 0 else f"import: {src}: {words}") in err
+    if n is None:
+        assert not out.exists()
+    else:
+        assert len(yaml.safe_load(out.read_text(encoding="utf-8"))["tasks"]) == n
+
+
+def _synthetic(n_items: int, long_line: int) -> str:
+    """A notice with n_items bracket items, a table of n_items rows and one paragraph of long_line chars."""
+    items = "".join(f"({k % 90 + 1})推进第{k}项工作,完善机制。(责任单位:市发展改革委、市财政局;完成时限:2021年底前)\n"
+                    for k in range(n_items))
+    table = "".join(f"{k + 1}\t推进第{k}项改革\t市发展改革委\t\t2021年6月底前\n" for k in range(n_items))
+    para = ("推进测试工作,加强统筹协调;完善工作机制" * (long_line // 20 + 1))[:long_line]
+    return ("某某市人民政府办公室\n关于印发某某市测试方案的通知\n某政办〔2021〕1号\n一、重点任务\n" + items
+            + "二、工作要求\n" + para + "。\n附件\n序号\t重点任务\t牵头单位\t责任单位\t完成时限\n" + table)
+
+
+def test_large_input_imports_and_stays_linear():
+    """A 2 MB document with a 1 MB line imports completely; the work (Python calls, counted, not timed)
+    grows in proportion to the input."""
+    import sys
+
+    text = _synthetic(8000, 1_000_000)
+    assert len(text.encode("utf-8")) > 2_000_000
+    r = import_text(text)
+    assert len(r.tasks) == 16000 and r.tasks[-1]["responsible"] == []
+
+    def calls(t: str) -> int:
+        n = [0]
+
+        def prof(frame, event, arg):
+            n[0] += 1
+        sys.setprofile(prof)
+        try:
+            import_text(t)
+        finally:
+            sys.setprofile(None)
+        return n[0]
+    small, big = calls(_synthetic(150, 20_000)), calls(_synthetic(300, 40_000))
+    assert big < 2.5 * small, (small, big)

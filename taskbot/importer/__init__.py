@@ -75,11 +75,74 @@ def _bar(stream, width=30):
     return progress
 
 
+def _gb2312_share(text: str) -> float:
+    """Share of the hanzi that are common simplified ones (GB2312): near 1 for GB18030 text, low
+    for Big5 bytes read as GB18030."""
+    han = [c for c in text[:20000] if "\u4e00" <= c <= "\u9fff"]
+    if len(han) < 8:
+        return 1.0
+    ok = 0
+    for c in han:
+        try:
+            c.encode("gb2312")
+            ok += 1
+        except UnicodeEncodeError:
+            pass
+    return ok / len(han)
+
+
+def _utf16_without_bom(raw: bytes) -> bool:
+    if len(raw) % 2 or b"\x00" not in raw[:8192]:
+        return False
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            t = raw[:8192].decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if not any(ord(c) < 32 and c not in "\r\n\t" for c in t):
+            return True
+    return False
+
+
+def read_text(raw: bytes) -> tuple[str, str | None, str | None]:
+    """(text, note, problem) of a file's bytes: UTF-8 (BOM or not), UTF-16/32 with a BOM, GB18030;
+    Big5, UTF-16 without a BOM and binary files are refused with a reason."""
+    from ..yamlsrc import decode
+
+    for bom, enc in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                     (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(enc), f"{enc.upper()} text; read as such", None
+            except UnicodeDecodeError:
+                return "", None, f"it starts with a {enc.upper()} byte-order mark but is not {enc.upper()} text"
+    if _utf16_without_bom(raw):
+        return "", None, "it looks like UTF-16 text without a byte-order mark; save it as UTF-8"
+    try:
+        text = decode(raw)
+    except UnicodeError:
+        if b"\x00" in raw[:8192]:
+            return "", None, "it looks binary, not text (it holds NUL bytes)"
+        return "", None, "it is neither UTF-8 nor GB18030 text"
+    try:
+        raw.decode("utf-8-sig")
+        return text, None, None
+    except UnicodeDecodeError:
+        pass
+    if _gb2312_share(text) < 0.8:
+        try:
+            big5 = raw.decode("big5")
+        except UnicodeDecodeError:
+            big5 = None
+        if big5 is not None:
+            return "", None, "it looks like Big5 (traditional Chinese) text; save it as UTF-8"
+    return text, "not UTF-8; read as GB18030", None
+
+
 def cli_import(text_path: str, out_path: str | None, units_path: str | None, stream=sys.stderr) -> int:
     """`taskbot import TEXT [-o OUT] [--units U]`; 0 when the text was read, 1 when it could not be."""
     from ..diagnostics import RegistryError
     from ..units import load_units
-    from ..yamlsrc import decode
 
     def say(msg: str):
         print(f"import: {text_path}: {msg}", file=stream)
@@ -99,26 +162,13 @@ def cli_import(text_path: str, out_path: str | None, units_path: str | None, str
     if not raw.strip():
         say("the file is empty")
         return 1
-    note = None
-    try:
-        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            text, note = raw.decode("utf-16"), "UTF-16 text; read as such"
-        else:
-            text = decode(raw)
-    except UnicodeError:
-        if b"\x00" in raw[:8192]:
-            say("cannot read the file: it looks binary, not text (it holds NUL bytes)")
-        else:
-            say("cannot read the file: it is neither UTF-8 nor GB18030 text")
+    text, note, problem = read_text(raw)
+    if problem:
+        say(f"cannot read the file: {problem}")
         return 1
-    if not text.strip():
+    if not text.replace("\ufeff", "").strip():
         say("the file is empty")
         return 1
-    if note is None:
-        try:
-            raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            note = "not UTF-8; read as GB18030"
     if note:
         say(note)
     units = None

@@ -6,6 +6,10 @@ Recognised forms (text already squeezed: no spaces, half-width `(),:;`):
 - clause sentences  `A牵头,B…按照行政职责分工负责` `A牵头,…负责,C配合`
 - inline            `由A牵头,会同B…`
 - dated sentences   `各县(市、区)政府要于2018年9月底前完成…`
+- bare unit lists   `…机制。(市发展改革委、市财政局)` and `责任单位:A(牵头)、B`
+When the document says the first-listed unit leads (`排在第一位的为牵头单位`, anywhere in it), the
+first name of an unlabelled or 责任单位 list leads; the others are responsible, or cooperating when the
+document says so (`其他为配合单位`).
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ _NOT_UNIT = re.compile(r"^(?:各|本|该|其)?(?:牵头|责任|配合|有关|相
 
 def looks_like_unit(name: str) -> bool:
     return 2 <= len(name) <= 30 and not _NOT_UNIT.search(name) and not re.search(r"\d|年|月|。|:", name) and "。" not in name and bool(_UNIT_END.search(name)) \
-        and not re.match(r"^(?:对|在|将|把|为|从|以|按|通过|加强|建立|推进|制定|完善|开展|实行)", name)
+        and not re.match(r"^(?:对|在|将|把|为|从|以|按|通过|加强|建立|推进|制定|完善|开展|实行|含|包括|包含|不含|除|如|即|例如|其中|涉及)", name)
 
 
 _MARKER = re.compile(r"^(?:第[一二三四五六七八九十百]+[章条节]|[一二三四五六七八九十]+、|\([一二三四五六七八九十\d]+\)|\d{1,2}\.)")
@@ -153,7 +157,7 @@ def parse_roles(clause: str, first_is_lead: bool = False) -> Roles:
             r.responsible += names
         elif first_is_lead and len(names) > 1:
             r.lead.append(names[0])
-            r.responsible += names[1:]
+            getattr(r, "cooperating" if first_is_lead == "cooperating" else "responsible").extend(names[1:])
         else:
             r.lead += names
     tail = text[pos:].strip(",;")
@@ -166,7 +170,7 @@ def parse_roles(clause: str, first_is_lead: bool = False) -> Roles:
     return r
 
 
-def field_blocks(text: str) -> list[Clause]:
+def field_blocks(text: str, convention=False) -> list[Clause]:
     """`牵头单位:…责任单位:…完成时限:…` blocks; each ends a task."""
     labels = list(_LABEL.finditer(text))
     out: list[Clause] = []
@@ -187,11 +191,17 @@ def field_blocks(text: str) -> list[Clause]:
             if kind == "due":
                 due = value.strip(" 。;,")
             else:
-                getattr(roles, kind).extend(n for n in split_names(value) if len(n) >= 2)
+                names = [n for n in split_names(value) if len(n) >= 2]
+                marked = marked_leads(value)
+                roles.lead.extend(n for n in names if n in marked and n not in roles.lead)
+                getattr(roles, kind).extend(n for n in names if n not in marked or kind == "lead")
         if end < len(text) and text[end] == ")" and _open_bracket_end(text, block[0].start()) == end:
             end += 1
-        if roles.any() or due:
-            out.append(Clause(block[0].start(), end, roles, due, "fields"))
+        if out and due and not roles.any() and out[-1].due_words is None \
+                and not text[out[-1].end:block[0].start()].strip(" 。;,\n"):
+            out[-1].due_words, out[-1].end = due, end  # `牵头单位:A;配合单位:B。时间节点:…` is one block
+        elif roles.any() or due:
+            out.append(Clause(block[0].start(), end, apply_convention(roles, convention), due, "fields"))
     return out
 
 
@@ -247,11 +257,26 @@ def brackets(text: str) -> list[tuple[int, int, str]]:
 _CLAUSE_END = re.compile(r"(?:牵头|负责|配合|参与|落实|承办|牵头负责|组织实施)$")
 
 
+def marked_leads(value: str) -> list[str]:
+    """Names marked as leading inside a list: `市发改委(牵头)、市财政局` -> [市发改委]."""
+    if "牵头" not in value:
+        return []
+    return [n for p in _top_split(value.replace("\n", ""), "、,;") if re.search(r"\((?:牵头|牵头单位|牵头部门)\)$", p.strip())
+            for n in split_names(p)[:1]]
+
+
 def bracket_clauses(text: str, first_is_lead=False) -> list[Clause]:
     out = []
     for s, e, inner in brackets(text):
         body = inner.replace("\n", "").strip("。; ")
         body, due = split_due_tail(body)
+        at_end = re.match(r"\s*(?:[。;]|$)", text[e:e + 2]) or text[:s].rstrip().endswith(("。", ";"))
+        names = split_names(body) if at_end and body and len(body) <= 120 else []
+        if names and all(looks_like_unit(n) for n in names) and not _CLAUSE_END.search(body):
+            # a bare list of units closing an item: `…机制。(市发展改革委、市财政局)`
+            roles = apply_convention(Roles(responsible=names), first_is_lead)
+            out.append(Clause(s, e, roles, due, "bracket"))
+            continue
         if not body or len(body) > 200 or "。" in body or not _CLAUSE_END.search(body):
             continue
         if re.search(r"联系人|电话|以下简称|简称", body):
@@ -322,10 +347,29 @@ def sentence_clauses(text: str, first_is_lead=False) -> list[Clause]:
     return out
 
 
-_CONVENTION = re.compile(r"(?:排|列)(?:在|于)?(?:第一|首)位?的?(?:单位|部门)?为牵头|第一(?:个|家)?(?:单位|部门)为牵头|"
-                         r"排名第一的为牵头|首位(?:单位|部门)?为牵头|列第一位的为牵头")
+_CONVENTION = re.compile(r"(?:排|列|位)(?:在|于|居)?(?:第一|首)(?:位|个|家)?(?:的|者)?(?:单位|部门)?(?:为|是|系)牵头|"
+                         r"第一(?:个|家|位)?(?:单位|部门)?(?:为|是|系)牵头|首(?:个|位|家)(?:单位|部门)?(?:为|是|系)牵头|"
+                         r"排名第一的?(?:单位|部门)?(?:为|是)牵头")
+_REST = re.compile(r"(?:其他|其余|其它|其后|排在其后|后面|之后)的?(?:单位|部门)?(?:为|是|系)(?P<kind>配合|协办|参与|责任)")
 
 
-def first_is_lead_convention(doc_text: str) -> bool:
-    """Does the document say the first-listed unit leads (`排在第一位的为牵头单位`)?"""
-    return bool(_CONVENTION.search(doc_text))
+def first_is_lead_convention(doc_text: str):
+    """Does the document say the first-listed unit leads (`排在第一位的为牵头单位`)? False, or the role of
+    the other units: "cooperating" when it says so (`其他为配合单位`), else "responsible" (both truthy)."""
+    m = _CONVENTION.search(doc_text)
+    if not m:
+        return False
+    rest = _REST.search(doc_text, m.end(), m.end() + 40)
+    return "cooperating" if rest and rest.group("kind") in ("配合", "协办", "参与") else "responsible"
+
+
+def apply_convention(roles: Roles, convention) -> Roles:
+    """Units listed under one label (`责任单位:A、B`) when the document says the first one leads."""
+    if convention and not roles.lead and roles.responsible:
+        rest = roles.responsible[1:]
+        roles.lead, roles.responsible = roles.responsible[:1], []
+        if convention == "cooperating":
+            roles.cooperating = rest + [n for n in roles.cooperating if n not in rest]
+        else:
+            roles.responsible = rest
+    return roles

@@ -84,26 +84,28 @@ def free_deadline(text: str, year: int) -> Deadline:
     """Deadline words inside a task's own text: dates that set a term, not dates mentioned."""
     flat = _flat(text)
     masked = list(flat)
-    keep = 0
+    keep, kept_end = 0, None
     quoted = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》|\([^()]*(?:号|年\))[^()]*\)|“[^”]*”", flat)]
     for s, e, d, words in find_dates(flat, year):
         after, before = flat[e:e + 4], flat[max(0, s - 3):s]
         inside = any(a <= s < b for a, b in quoted)
+        range_end = kept_end is not None and re.fullmatch(r"[—\-－~～至到]+", flat[kept_end:s]) is not None
         ok = (not inside and d.year >= year and not _NOT_DEADLINE_AFTER.match(after)
-              and (re.search(r"[前底末内]$|以前$|之前$", words) or _DEADLINE_AFTER.match(after)
+              and (re.search(r"[前底末内]$|以前$|之前$", words) or _DEADLINE_AFTER.match(after) or range_end
                    or re.search(r"(?:到|于|至|在|截至|力争|争取)$", before)
                    or s == 0 or flat[s - 1] in "。;,:"))
+        kept_end = e if ok else None
         if ok:
             keep += 1
         else:
             for k in range(s, e):
                 masked[k] = "□"
     if not keep:
-        m = re.search(r"试点全程|长期坚持|长期|持续推进|常态化", flat)
+        m = re.search(r"试点全程|长期坚持|长期|持续推进|逐年推进|常态化", flat)
         every, span = parse_every(flat)
-        if every:
+        if span:
             m = re.compile(r"以前|之前|前|末|底").match(flat, span[1])
-            return Deadline(None, flat[span[0]:m.end() if m else span[1]], (), every)
+            return Deadline(None, flat[span[0]:m.end() if m else span[1]], (), every or None)
         return Deadline(None, m.group(0) if m else None, (), None)
     return parse_deadline("".join(masked), year)
 
@@ -122,7 +124,7 @@ def _deadline_of(clause: assign.Clause, seg: str, year: int) -> Deadline:
 
 
 def _clauses(text: str, first_is_lead: bool, skip: int = 0) -> list[assign.Clause]:
-    found = assign.field_blocks(text)
+    found = assign.field_blocks(text, first_is_lead)
     if found:
         return found
     found = assign.bracket_clauses(text, first_is_lead)
@@ -298,7 +300,7 @@ def import_text(text: str, units=None, progress=None):
             annex_ranges.append((lo, hi))
             ref = next((s.ref for s in secs if s.start <= lo < s.end), "")
             for row in rows:
-                roles = assign.Roles(**row_roles(row))
+                roles = assign.apply_convention(assign.Roles(**row_roles(row)), first_is_lead)
                 text = _flat(row.task).strip(" ,;。")
                 b.add(d, f"{ref}/{row.number}", _title(text, None), text or None, roles,
                       parse_deadline(row.due_words, d.year), "task", lines[row.line_index].no)

@@ -57,8 +57,8 @@ _HALF = r"(?P<h>上|下)半年"
 
 # one date expression; the alternatives share group names through separate patterns
 _PATTERNS = [
-    re.compile(rf"(?:{_Y})?\s*{_M}\s*(?:{_D})?{_RANGE_END}{_TAIL}"),
-    re.compile(rf"(?:{_Y})?\s*(?:{_QUARTER}|{_HALF}|(?P<ye>年底|年末|年内|年中|年度内))\s*(?P<before>前|以前|之前|末|底|内)?"),
+    re.compile(rf"(?:{_Y})?\s*(?:{_N}{{1,2}}\s*[—\-－~～至到]+\s*(?={_N}{{1,2}}\s*月))?{_M}\s*(?:{_D})?{_RANGE_END}{_TAIL}"),
+    re.compile(rf"(?:{_Y})?\s*(?:{_QUARTER}|{_HALF}|(?P<ye>年底|年末|年内|年中|年度内))\s*(?:末|底)?\s*(?P<before>前|以前|之前|内)?"),
     re.compile(rf"{_Y}(?P<tail>底|末|中|内)?\s*(?P<before>前|以前|之前|内)?"),
     re.compile(r"(?:19|20)\d\d\s*[—\-－~～至到]+\s*(?P<y2>(?:19|20)\d\d)\s*年(?P<tail>底|末)?\s*(?P<before>前|以前|之前)?"),
 ]
@@ -123,7 +123,7 @@ def _to_date(m: re.Match, year: int) -> date | None:
     return None
 
 
-_START = re.compile(rf"(?:19|20)\d\d|[二][〇零○]|{_N}{{1,3}}\s*月|(?:第)?[一二三四1-4]\s*季度|[上下]半年|年底|年末|年内|年中")
+_START = re.compile(rf"(?:19|20)\d\d|{_N}{{1,2}}\s*[—\-－~～至到]+\s*{_N}{{1,2}}\s*月|[二][〇零○]|{_N}{{1,3}}\s*月|(?:第)?[一二三四1-4]\s*季度|[上下]半年|年底|年末|年内|年中")
 
 
 def find_dates(text: str, year: int) -> list[tuple[int, int, date, str]]:
@@ -148,7 +148,12 @@ def find_dates(text: str, year: int) -> list[tuple[int, int, date, str]]:
 
 
 _EVERY = [
+    # every two months, ten days, two years…: no `every` form; the words are kept as due_text
+    (re.compile(r"每(?:隔)?(?:两|二|双|三|四|五|六)个?(?:月|周|星期|年|季度?)|每旬|每十天|隔月|每隔一个?(?:月|周|年)"), ""),
     (re.compile(rf"每年\s*(?P<m>{_N}{{1,3}})\s*月\s*(?:(?P<d>{_N}{{1,3}})\s*[日号]|(?P<end>底|末))"), "yearly"),
+    (re.compile(r"每年\s*(?:第)?(?P<q>[一二三四1-4])\s*季度(?:末|底)?"), "yearly-quarter"),
+    (re.compile(r"每年\s*(?P<h>上|下)半年(?:末|底)?"), "yearly-half"),
+    (re.compile(r"每年\s*(?:年底|年末|底|末)"), "yearly-end"),
     (re.compile(rf"每月\s*(?P<d>{_N}{{1,3}})\s*[日号]"), "monthly-day"),
     (re.compile(r"每(?:个)?月|按月|月度"), "monthly"),
     (re.compile(r"每(?:个)?季度?|按季度?|季度报"), "quarterly"),
@@ -159,11 +164,17 @@ _EVERY = [
 
 
 def parse_every(text: str) -> tuple[str | None, tuple[int, int] | None]:
-    """('monthly', span) for recurring words, else (None, None)."""
+    """('monthly', span) for recurring words, ('', span) for recurring words that have no
+    `every` form (`每两个月`), else (None, None)."""
     for pat, kind in _EVERY:
         m = pat.search(text)
         if not m:
             continue
+        if kind == "yearly-quarter":
+            q = cn_number(m.group("q"))
+            return f"yearly:{q * 3:02d}-{calendar.monthrange(2021, q * 3)[1]:02d}", m.span()
+        if kind == "yearly-half":
+            return ("yearly:06-30" if m.group("h") == "上" else "yearly:12-31"), m.span()
         if kind == "yearly":
             month = cn_number(m.group("m"))
             if not month or not 1 <= month <= 12:
@@ -198,10 +209,10 @@ def parse_deadline(text: str, year: int) -> Deadline:
     hits = _join_ranges(flat, [h for h in hits if h not in starts])
     if not hits:
         words = flat.strip("。,，;；") or None
-        if every:
+        if espan:
             m = re.compile(r"前|以前|之前|末|底").match(flat, espan[1])
             lo = starts[0][0] if starts and starts[0][0] < espan[0] else espan[0]
-            return Deadline(None, flat[lo:m.end() if m else espan[1]], (), every)
+            return Deadline(None, flat[lo:m.end() if m else espan[1]], (), every or None)
         m = _OPEN.search(flat)
         return Deadline(None, (m.group(0) if m and len(flat) > 12 else words), (), every)
     # a year that carries on to the next expressions: 2019年1月底前 ... 3月底前
@@ -219,7 +230,7 @@ def parse_deadline(text: str, year: int) -> Deadline:
     if len(dated) == 1 or len(resolved) == 1:
         s, e, d, words = max(resolved, key=lambda h: h[2])
         words = _with_suffix(flat, s, e)
-        return Deadline(d, words, (), every)
+        return Deadline(d, words, (), every or None)
     milestones = []
     for i, (s, e, d, words) in enumerate(resolved):
         nxt = resolved[i + 1][0] if i + 1 < len(resolved) else len(flat)
@@ -235,7 +246,7 @@ def parse_deadline(text: str, year: int) -> Deadline:
     ms = tuple(sorted(merged.items()))
     due = ms[-1][0]
     due_text = "、".join(_with_suffix(flat, s, e) for s, e, _, _ in resolved)
-    return Deadline(due, due_text, ms, every)
+    return Deadline(due, due_text, ms, every or None)
 
 
 _STARTS_AT = re.compile(r"(?:起|开始|以来)")

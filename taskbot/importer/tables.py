@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .assign import is_due_words, looks_like_unit, split_names
+from .assign import is_due_words, looks_like_unit, marked_leads, split_names
 from .deadlines import find_dates
 from .text import Line
 
@@ -23,13 +23,13 @@ _COLS = [
     ("lead", r"牵头(?:责任)?(?:单位|部门)"),
     ("responsible", r"责任(?:单位|部门)|承办单位|实施单位"),
     ("cooperating", r"配合(?:单位|部门)|协办单位|参与单位"),
-    ("due", r"完成(?:时限|时间|期限)|时间节点|时限要求|进度安排|时间安排"),
+    ("due", r"完成(?:时限|时间|期限)|时间节点|时限要求|进度安排|时间安排|截止(?:时间|日期)|办结时限|时限"),
 ]
 
 
 @dataclass
 class Row:
-    number: int
+    number: int | str
     line_index: int
     task: str = ""
     cells: dict = field(default_factory=dict)   # lead/responsible/cooperating -> [names]
@@ -73,6 +73,13 @@ def find_tables(lines: list[Line], lo: int, hi: int) -> list[tuple[int, int, lis
     out = []
     i = lo
     while i < hi:
+        kinds = _cell_header(lines[i])
+        if kinds:
+            j, rows = _cell_rows(lines, i + 1, hi, kinds)
+            if rows:
+                out.append((i, j, rows))
+                i = j
+                continue
         h = _header(lines, i, hi)
         if not h:
             i += 1
@@ -139,5 +146,114 @@ def _dated(t: str) -> bool:
 
 
 def row_roles(row: Row) -> dict:
-    return {k: [n for n in split_names(row.cells.get(k + "_text", "")) if len(n) >= 2]
-            for k in ("lead", "responsible", "cooperating")}
+    out = {k: [n for n in split_names(row.cells.get(k + "_text", "")) if len(n) >= 2]
+           for k in ("lead", "responsible", "cooperating")}
+    for k in ("responsible", "cooperating"):  # `市发改委(牵头)、市财政局`
+        marked = marked_leads(row.cells.get(k + "_text", ""))
+        out["lead"] += [n for n in marked if n not in out["lead"]]
+        out[k] = [n for n in out[k] if n not in marked]
+    return out
+
+
+# ---------------------------------------------------------------- tables exported from Word or Excel
+# One row a line, cells separated by tabs or runs of spaces (`Line.cells`). A row starts at its number;
+# a line that does not finish its row (fewer cells) goes on in the next line, from the cell it stopped
+# in; a line opening with an empty cell lines up with the columns. An empty lead, responsible or deadline
+# cell of a row is a cell merged with the row above (Word and Excel print its text only once); an empty
+# cooperating cell is just empty (many tasks have no cooperating units).
+
+_NO = re.compile(r"^(?:序号|编号|序|No\.?)$")
+_ROW_NO = re.compile(r"^\(?(\d{1,4})\)?[.、]?$")
+_CATEGORY = re.compile(r"^([一二三四五六七八九十]{1,3})[、.]|^\(([一二三四五六七八九十]{1,3})\)")
+_OPEN_WORDS = re.compile(r"^(?:长期|持续|常态|逐年|每|按|定期|及时|年内|年底|年末|上半年|下半年)")
+
+
+def _cell_header(line: Line) -> list | None:
+    """Column kinds of a header row (`序号\t重点任务\t牵头单位\t责任单位\t完成时限`), else None."""
+    if len(line.cells) < 3:
+        return None
+    kinds = []
+    for c in line.cells:
+        k = "no" if _NO.match(c) else next((kind for kind, pat in _COLS if len(c) <= 12 and re.search(pat, c)), None)
+        kinds.append(k)
+    if "task" in kinds and ("lead" in kinds or "responsible" in kinds or "cooperating" in kinds):
+        return kinds
+    return None
+
+
+def _due_like(c: str) -> bool:
+    return bool(c) and (is_due_words(c) or _dated(c) or bool(_OPEN_WORDS.match(c)) and len(c) <= 16)
+
+
+def _cell_rows(lines: list[Line], j: int, hi: int, kinds: list) -> tuple[int, list[Row]]:
+    n = len(kinds)
+    rows: list[Row] = []
+    texts: list[list[str]] = []          # per row, per column: the text
+    explicit: list[list[bool]] = []      # per row, per column: was the cell there (possibly empty)
+    last_col, cat = n - 1, ""
+    while j < hi:
+        ln = lines[j]
+        cells = list(ln.cells)
+        if not cells:
+            cm = _CATEGORY.match(ln.text)
+            if rows and last_col < n - 1 and not cm:
+                texts[-1][last_col] += ln.text   # a cell's text broken onto its own line
+                j += 1
+                continue
+            if cm and j + 1 < hi and len(lines[j + 1].cells) >= 2:
+                cat = cm.group(1) or cm.group(2)  # a category row: `一、优化政务服务`
+                j += 1
+                continue
+            break
+        m = _ROW_NO.match(cells[0]) if "no" in kinds else None
+        cm = _CATEGORY.match(cells[0] + "、") if not m and "no" in kinds else None
+        if cm and sum(1 for c in cells if c) <= 2:
+            cat = cm.group(1) or cm.group(2)  # a category row in cells: `一\t优化政务服务`
+            last_col = n - 1
+            j += 1
+            continue
+        starts = bool(m) if "no" in kinds else bool(cells[0]) and last_col >= n - 1
+        if starts:
+            rows.append(Row(f"{cat}{int(m.group(1))}" if m else len(rows) + 1, j))
+            texts.append([""] * n)
+            explicit.append([False] * n)
+            placed = _place(cells, kinds)
+            for col, c in placed:
+                texts[-1][col] += c
+                explicit[-1][col] = True
+            last_col = placed[-1][0] if placed else 0
+        elif rows and (cells[0] == "" or last_col < n - 1):
+            first = 0 if cells[0] == "" else last_col
+            for k, c in enumerate(cells):
+                col = min(n - 1, first + k)
+                if c:
+                    texts[-1][col] += c
+                last_col = col
+        else:
+            break
+        j += 1
+    for r, (row, tx, ex) in enumerate(zip(rows, texts, explicit)):
+        for col, kind in enumerate(kinds):
+            if kind in ("lead", "responsible", "due") and not tx[col] and ex[col] and r > 0:
+                tx[col] = texts[r - 1][col]       # merged with the cell above
+        row.task = ";".join(tx[c] for c, k in enumerate(kinds) if k == "task" and tx[c])
+        row.due_words = "".join(tx[c] for c, k in enumerate(kinds) if k == "due")
+        for c, k in enumerate(kinds):
+            if k in ("lead", "responsible", "cooperating"):
+                row.cells[k + "_text"] = row.cells.get(k + "_text", "") + ("、" if k + "_text" in row.cells else "") + tx[c]
+    return j, rows
+
+
+def _place(cells: list[str], kinds: list) -> list[tuple[int, str]]:
+    """(column, text) of a row's cells: by position; a deadline that came early (empty cells lost
+    between runs of spaces) moves to the deadline column."""
+    n = len(kinds)
+    out = [(k, c) for k, c in enumerate(cells[:n])]
+    if len(cells) > n:  # more cells than columns: the extra ones belong to the last column
+        out[-1] = (n - 1, out[-1][1] + "".join(cells[n:]))
+    if len(cells) < n and "due" in kinds and out:
+        col, c = out[-1]
+        due_col = kinds.index("due")
+        if kinds[col] != "due" and due_col > col and _due_like(c):
+            out[-1] = (due_col, c)
+    return out
