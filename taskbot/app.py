@@ -55,7 +55,9 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
         service = Service(cfg, clock, store, registry, transport)
         application.bot_data["service"] = service
     else:
-        transport = ConsoleTransport(cfg.outbox, clock=clock)
+        virtual = {virtual_chat(u): u for u in registry.units.units}
+        transport = ConsoleTransport(cfg.outbox, clock=clock, label=lambda chat_id: (
+            f"the liaison of {virtual[chat_id]}" if chat_id in virtual else f"chat {chat_id}"))
         service = ConsoleService(cfg, clock, store, registry, transport)
         print("taskbot: no TASKBOT_TELEGRAM_TOKEN, so reminders go to this console and to "
               f"{cfg.outbox} (every unit has one virtual liaison)", flush=True)
@@ -86,7 +88,7 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
         await application.updater.start_polling(drop_pending_updates=False, allowed_updates=["message", "callback_query"])
     scheduler.start()
     nxt = service.next_wake()
-    print(f"taskbot: {registry.summary()}; clock {clock.now().isoformat(timespec='seconds')}; "
+    print(f"taskbot: {registry.summary()}; clock {clock.now().astimezone(registry.settings.tz).isoformat(timespec='seconds')}; "
           f"next reminders at {nxt.isoformat() if nxt else 'never'}", flush=True)
     if ready is not None:
         ready(service)
@@ -119,9 +121,14 @@ def run(cfg) -> int:
     """Validate the registry, then serve until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run is noise
     registry, diagnostics = check_files(cfg.registry, cfg.units)
-    for d in diagnostics:
+    errors = [d for d in diagnostics if d.severity == "error"]
+    for d in errors:
         print(d, file=sys.stderr)
+    if len(diagnostics) > len(errors):
+        print(f"taskbot: {len(diagnostics) - len(errors)} warning(s) about the registry; `taskbot check` lists them",
+              file=sys.stderr)
     if registry is None:
         print("taskbot: the registry is invalid; fix the errors above (see `taskbot check`)", file=sys.stderr)
         return 1

@@ -42,13 +42,14 @@ class Transport(Protocol):
 class ConsoleTransport:
     """Without a Telegram token: print what would be sent and append it to an outbox file."""
 
-    def __init__(self, outbox: str | None, stream=None, clock=None):
+    def __init__(self, outbox: str | None, stream=None, clock=None, label=None):
         self.outbox, self.stream, self.clock = outbox, stream or sys.stdout, clock
+        self.label = label or (lambda chat_id: f"chat {chat_id}")
         self._next_id = 0
 
     async def send(self, chat_id, part: DigestPart, coordinator: bool) -> int:
         self._next_id += 1
-        print(f"--- would send to chat {chat_id} ---\n{part.text}\n", file=self.stream, flush=True)
+        print(f"--- would send to {self.label(chat_id)} ---\n{part.text}\n", file=self.stream, flush=True)
         if self.outbox:
             record = {"chat_id": chat_id, "text": part.text, "tasks": list(part.task_ids),
                       "at": self.clock.now().isoformat() if self.clock else None}

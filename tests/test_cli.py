@@ -102,7 +102,7 @@ def test_python_bot_py_runs_without_a_token_and_says_what_it_would_send(tmp_path
             if not line:
                 break
             seen.append(line)
-            if line.startswith("--- would send to chat "):
+            if line.startswith("--- would send to "):
                 break
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -110,7 +110,7 @@ def test_python_bot_py_runs_without_a_token_and_says_what_it_would_send(tmp_path
     out = "".join(seen) + rest
     assert "taskbot: no TASKBOT_TELEGRAM_TOKEN, so reminders go to this console and to data/outbox.jsonl" in out
     assert "next reminders at 2018-10-08T09:00:00+08:00" in out
-    assert "--- would send to chat " in out and "📋 督办事项提醒 · 2018-10-08" in out
+    assert "--- would send to the liaison of 市" in out and "📋 督办事项提醒 · 2018-10-08" in out
     assert proc.returncode == 0
     assert (work / "data" / "outbox.jsonl").read_text(encoding="utf-8").count("\n") >= 1
     assert (work / "data" / "taskbot.sqlite3").exists()
