@@ -8,7 +8,7 @@ import signal
 import sys
 from datetime import date, datetime, timedelta
 
-from .config import ConfigError, from_env, parse_clock
+from .config import ConfigError, from_env
 
 
 def _err(message: str) -> int:
@@ -195,4 +195,4 @@ def cmd_run(args) -> int:
 
 
 __all__ = ["cmd_check", "cmd_import", "cmd_simulate", "cmd_reload", "cmd_invite", "cmd_feed_url",
-           "cmd_feed_revoke", "cmd_run", "parse_clock", "parse_duration"]
+           "cmd_feed_revoke", "cmd_run", "parse_duration"]

@@ -48,6 +48,7 @@ class Service:
         self.dispatcher = Dispatcher(store, transport) if transport is not None else None
         self.listeners: list = []  # callables(event: str, task_id: str | None) after changes
         self._lock = asyncio.Lock()
+        self._ticked_at: datetime | None = None  # this process's last tick
         store.sync_registry(registry, clock.now())
         last = store.last_tick()
         self.agenda = Agenda(registry, store.task_states(), last or clock.now())
@@ -128,8 +129,11 @@ class Service:
             if last is None or now < last:  # a fresh install does not treat the past as missed
                 self.store.set_last_tick(now)
                 self.agenda = Agenda(self.registry, self.store.task_states(), now)
+                self._ticked_at = now
                 return TickReport(now)
-            catch_up = now - last > CATCH_UP_GAP
+            # downtime is measured from this process's last tick when there is one: a chat that keeps
+            # failing holds the stored mark back (so a restart retries it) but is no downtime
+            catch_up = now - (self._ticked_at or last) > CATCH_UP_GAP
             due = self.agenda.pop_due(now, _LazyStates(self.store))
             members = self.members() if due else {}
             deliveries = address(self.registry, due, members, sorted(self.coordinators))
@@ -145,6 +149,7 @@ class Service:
                                                         self.coordinators)
             pending = self.dispatcher.earliest_pending() if self.dispatcher else None
             self.store.set_last_tick(min(now, pending - timedelta(microseconds=1)) if pending else now)
+            self._ticked_at = now
             return report
 
     def members(self) -> dict[str, list[int]]:

@@ -264,3 +264,23 @@ def test_a_deadline_that_passed_during_downtime_is_caught_up_as_overdue(tmp_path
     lead = dict(rec.sent)[2]
     assert "🔴 已逾期 (1)" in lead and "cw-01 编制规划 · 2018-09-28 · 逾期1天 · 责任" in lead
     assert "剩余" not in lead
+
+
+def test_a_chat_that_keeps_failing_does_not_turn_later_ticks_into_catch_ups(tmp_path):
+    cfg, clock = write_registry(tmp_path), Clock(t(27, 8, 59), frozen=True)
+    rec = Recorder(failing={3})
+    svc = service(cfg, clock, rec)
+    asyncio.run(svc.tick())
+    clock.advance(timedelta(minutes=1))
+    asyncio.run(svc.tick())  # Thu 09-27 09:00: cw-01's before:1 note fails for chat 3 and stays pending
+    for _ in range(4):  # the process keeps sweeping every 5 minutes; chat 3 keeps failing
+        clock.advance(timedelta(minutes=5))
+        report = asyncio.run(svc.tick())
+        assert report.catch_up is False and report.failed_chats == [3]
+    assert svc.store.last_tick() < t(27, 9)  # held back 20 minutes, so that a restart would retry chat 3
+    rec.failing.clear()
+    clock.advance(timedelta(minutes=5))
+    report = asyncio.run(svc.tick())
+    assert report.catch_up is False and report.recorded == 1
+    assert rec.sent[-1][0] == 3 and "补发" not in rec.sent[-1][1] and "剩余1天" in rec.sent[-1][1]
+    assert svc.store.last_tick() == clock.now()
