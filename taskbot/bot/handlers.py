@@ -40,7 +40,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = service(context)
     lang = lang_of(svc, update.effective_chat.id)
-    text = tr(lang, "Hello! I remind liaisons of the tasks that Zhengzhou policy documents assign to their units.")
+    text = tr(lang, "Hello! I remind liaisons of the tasks that policy documents assign to their units.")
     if not svc.store.chat_units(update.effective_chat.id):
         text += "\n" + tr(lang, "To receive reminders, join your unit with /join CODE (ask the supervision office for a code).")
     await reply(update, text + "\n\n" + help_text(lang, svc.is_coordinator(user_id(update)), context.bot.username))
