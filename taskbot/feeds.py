@@ -37,7 +37,7 @@ from icalendar import Alarm, Calendar, Event, Todo
 from .recurrence import describe_every, rrule  # noqa: F401 (rrule is part of this module's interface)
 from .model import Registry, Task
 
-PRODID = "-//taskbot//Zhengzhou supervision calendar feeds//ZH"
+PRODID = "-//taskbot//supervision calendar feeds//ZH"
 TTL = timedelta(hours=1)
 UID_DOMAIN = "taskbot"
 DONE, OVERDUE, CANCELLED = "✅", "⚠️", "🚫"
