@@ -320,6 +320,67 @@ def test_style_tasks(fixture, ref, title, kind, lead, resp, coop, due, due_text,
     assert [(str(m["due"]), m["title"]) for m in t["milestones"]] == milestones
 
 
+# plan_forms.txt: a plan in 第X章/第X节 style with run-in goal paragraphs (`———服务供给。…`), indicator
+# tables (one unnumbered, one with numbered rows), yearly targets broken down by unit
+# (`…12个(其中甲县5个、乙区4个、丙市3个)`) and duty lists under `X职责` headings.
+PLAN_FORM_CASES = [
+    # ref, title, kind, lead, due, source_line
+    ("第一章第二节", "服务供给", "goal", [], "2025-12-31", 14),
+    ("第一章第二节", "服务质量", "goal", [], "2025-12-31", 17),
+    ("第一章第二节", "专栏1养老服务主要指标", "goal", [], "2025-12-31", 20),
+    ("第一章第二节", "医养结合机构数家60约束性", "goal", [], "2025-12-31", 26),
+    ("第一章第二节", "老年人健康管理率%75预期性", "goal", [], "2025-12-31", 27),
+    ("第二章", "2022年新建社区养老服务中心5个", "target", ["甲县"], "2022-12-31", 29),
+    ("第二章", "2022年新建社区养老服务中心4个", "target", ["乙区"], "2022-12-31", 30),
+    ("第二章", "2022年新建社区养老服务中心3个", "target", ["丙市"], "2022-12-31", 30),
+    ("第二章", "2023年新建社区养老服务中心4个", "target", ["甲县"], "2023-12-31", 31),
+    ("第二章", "2023年新建社区养老服务中心5个", "target", ["乙区"], "2023-12-31", 32),
+    ("第三章一1", "负责全市养老服务设施布局规划的编制和实施", "task", ["市民政局"], None, 35),
+    ("第三章一2", "负责养老机构等级评定", "task", ["市民政局"], None, 36),
+    ("第三章二1", "落实社区养老服务用房", "task", ["各县(市、区)政府"], None, 38),
+    ("第三章二2", "负责辖区养老机构安全监管", "task", ["各县(市、区)政府"], None, 39),
+]
+
+
+def test_plan_forms_all_items():
+    r = load("plan_forms.txt")
+    assert [(t["ref"], t["kind"], t["lead"], t["source_line"]) for t in r.tasks] == [
+        (c[0], c[2], c[3], c[5]) for c in PLAN_FORM_CASES]
+    # a run-in paragraph without a dated target is no goal; `领导小组及其办公室主要职责` names no unit
+    assert not any(t["title"].startswith(("社会环境", "统筹协调")) for t in r.tasks)
+
+
+@pytest.mark.parametrize("ref,title,kind,lead,due,line", PLAN_FORM_CASES)
+def test_plan_forms(ref, title, kind, lead, due, line):
+    hits = [t for t in load("plan_forms.txt").tasks if t["ref"] == ref and t["title"].startswith(title)]
+    assert len(hits) == 1, [(t["ref"], t["title"]) for t in load("plan_forms.txt").tasks]
+    t = hits[0]
+    assert (t["kind"], t["lead"], str(t["due"]) if t["due"] else None, t["source_line"]) == (kind, lead, due, line)
+
+
+def test_plan_forms_duty_terms_and_goal_years():
+    r = load("plan_forms.txt")
+    assert by_title(r, "负责养老机构等级评定")["every"] == "yearly:12-31"
+    # a year range's start and `年均` are no terms; the run-in paragraph's last term year is its due
+    from taskbot.importer.goals import duty_holder, term_years
+    assert term_years("2016—2020年年均增长1.9%,2020年全市总人口1050万人,到2030年达到1300万", 2018) == [2020, 2030]
+    assert duty_holder("市政务服务中心职责") == ["市政务服务中心"]
+    assert duty_holder("各职能部门、提供公共服务的企事业单位职责") == ["各职能部门", "提供公共服务的企事业单位"]
+    assert duty_holder("市电子监察的监督职责") == ["市电子监察"]
+    assert duty_holder("领导小组及其办公室主要职责") == [] and duty_holder("职责分工") == []
+
+
+@pytest.mark.parametrize("text,lead", [
+    ("其他事项。各县(市、区)、市政府各部门要参照市里做法,建立相应组织机制。", ["各县(市、区)政府", "市政府各部门"]),
+    ("其他事项。各区要于每月5日前报送进展情况。", ["各区政府"]),
+    ("其他事项。市财政局要会同有关部门建立奖补机制。", ["市财政局"]),
+])
+def test_subject_sentences_collective_bodies(text, lead):
+    """A bare `各县(市、区)` / `各区` as the subject stands for their governments."""
+    from taskbot.importer.prose import subject_sentences
+    assert [c.roles.lead for c in subject_sentences(text)] == [lead]
+
+
 def test_style_documents_resolve_through_a_directory():
     """Names without the level prefix resolve through the directory (`人社局` -> `市人社局`)."""
     us = [Unit(n, n, (), "department") for n in ("市市场监管局", "市公安局", "市税务局", "市人社局")]

@@ -1,7 +1,8 @@
 """`taskbot import`: gazette-style Chinese policy text -> a `tasks.yaml` registry draft.
 
 Rule-based and offline: text.py cleans PDF text and cuts documents and sections,
-assign.py reads assignment forms, deadlines.py deadline words, targets.py indicator annexes,
+assign.py reads assignment forms, deadlines.py deadline words, targets.py indicator annexes, goals.py plan goals,
+indicator tables, per-unit breakdowns and duty lists,
 core.py puts them together.
 """
 

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import assign, prose
+from . import assign, goals, prose
 from .deadlines import Deadline, find_dates, parse_deadline, parse_every
 from .ids import doc_prefix
 from .tables import find_tables, row_roles
@@ -182,14 +182,20 @@ class _Builder:
             "kind": kind, "source_line": line})
 
 
-def _section_tasks(b: _Builder, doc: Document, sec: Section, lines: list[Line], first_is_lead: bool, width: int):
+def _section_tasks(b: _Builder, doc: Document, sec: Section, lines: list[Line], first_is_lead: bool, width: int,
+                   holder: list | None = None):
     tx = _Text(lines, sec.start, sec.end)
     text = tx.text
     heading_end = len(lines[sec.start].text) if sec.heading else 0
     clauses = _clauses(text, first_is_lead, heading_end if lines[sec.start].width < width * 0.8 else 0)
+    if not clauses and holder and text.strip():
+        seg = _strip_marker(text)
+        b.add(doc, sec.ref, _title(seg, None), _flat(seg).strip(" ,;") or None, assign.Roles(lead=list(holder)),
+              free_deadline(seg, doc.year), "task", tx.line_at(0))
+        return
     if not clauses:
         if "目标" in sec.heading or "目标" in _flat(text)[:12]:
-            _goals(b, doc, sec, tx)
+            _goals(b, doc, sec, tx, width)
         return
     pos = 0
     for c in clauses:
@@ -256,10 +262,16 @@ def _heading_title(sec: Section, lines: list[Line], width: int) -> str | None:
 _GOAL_START = re.compile(r"^(?:到|至|力争到|力争|争取到|争取)?(?:(?:19|20)\d\d)年")
 
 
-def _goals(b: _Builder, doc: Document, sec: Section, tx: _Text):
+def _goals(b: _Builder, doc: Document, sec: Section, tx: _Text, width: int):
     text = tx.text
     start = len(tx.lines[sec.start].text) if sec.heading else 0
+    paras = goals.run_in_goals(tx.lines, sec.start + (1 if sec.heading else 0), sec.end, width, doc.year)
+    for g in paras:
+        b.add(doc, sec.ref, g.title, g.detail, None, parse_deadline(f"{g.year}年底", g.year), "goal",
+              tx.lines[g.line_index].no)
     for m in re.finditer(r"[^。]+。?", text[start:]):
+        if any(tx.lines[g.line_index].no <= tx.line_at(start + m.start()) < tx.lines[g.end - 1].no + 1 for g in paras):
+            continue
         sent = m.group(0)
         flat = _flat(sent).strip(" ,;")
         if not _GOAL_START.match(flat):
@@ -296,6 +308,16 @@ def import_text(text: str, units=None, progress=None):
                     for t in targets:
                         b.add(d, t.ref, t.title, None, assign.Roles(lead=[t.unit]),
                               parse_deadline(f"{t.year}年底", t.year), "target", lines[t.line_index].no)
+        for lo, hi, items in goals.indicator_tables(lines, d.body, d.end, d.year):
+            annex_ranges.append((lo, hi))
+            ref = next((s.ref for s in secs if s.start <= lo < s.end), "")
+            for g in items:
+                b.add(d, ref, g.title, g.detail if g.detail != g.title else None, None,
+                      parse_deadline(f"{g.year}年底", g.year), "goal", lines[g.line_index].no)
+        for g in goals.breakdown_targets(lines, d.body, d.end, d.year):
+            ref = next((s.ref for s in secs if s.start <= g.line_index < s.end), "")
+            b.add(d, ref, g.title, g.detail, assign.Roles(lead=[g.unit]), parse_deadline(f"{g.year}年底", g.year),
+                  "target", lines[g.line_index].no)
         for lo, hi, rows in find_tables(lines, d.body, d.end):
             annex_ranges.append((lo, hi))
             ref = next((s.ref for s in secs if s.start <= lo < s.end), "")
@@ -304,9 +326,15 @@ def import_text(text: str, units=None, progress=None):
                 text = _flat(row.task).strip(" ,;。")
                 b.add(d, f"{ref}/{row.number}", _title(text, None), text or None, roles,
                       parse_deadline(row.due_words, d.year), "task", lines[row.line_index].no)
+        holder = None  # (ref, names) of a `X职责` heading: its numbered items are X's duties
         for s in secs:
+            names = goals.duty_holder(_flat(s.text(lines)) if s.end - s.start <= 3 else s.heading)
+            if names:
+                holder = (s.ref, names)
+            elif holder and not (s.ref.startswith(holder[0]) and s.ref != holder[0]):
+                holder = None
             for part in _clip(s, annex_ranges):
-                _section_tasks(b, d, part, lines, first_is_lead, width)
+                _section_tasks(b, d, part, lines, first_is_lead, width, holder[1] if holder and not names else None)
         prefix = doc_prefix(d.number, used_prefixes)
         new = b.tasks[before:]
         new.sort(key=lambda t: (t["source_line"]))

@@ -48,7 +48,8 @@ _GOV = re.compile(r"^(?:市|省|县|区|州|盟|旗|乡|镇|各|全市|全省|�
 
 def _gov_units(s: str) -> list[str]:
     s = re.sub(r"^(?:同时|此外|另外|其中|并|对此|为此)", "", s)
-    names = split_names(s)
+    # `各县(市、区)` `各区` as a subject: their governments
+    names = [n + "政府" if re.fullmatch(r"各(?:县|区|市|乡镇)(?:\([市县区、]+\))?", n) else n for n in split_names(s)]
     if names and all(looks_like_unit(n) and _GOV.search(n) for n in names):
         return names
     return []

@@ -254,6 +254,7 @@ def _plan_title(doc: Document, lines: list[Line]) -> str | None:
 
 _HEADINGS = [
     ("chapter", re.compile(r"^第([一二三四五六七八九十百]+)章")),
+    ("section", re.compile(r"^第([一二三四五六七八九十]{1,3})节")),
     ("article", re.compile(r"^第([一二三四五六七八九十百]+)条")),
     ("cn", re.compile(r"^([一二三四五六七八九十]{1,3})、")),
     ("pcn", re.compile(r"^\(([一二三四五六七八九十]{1,3})\)")),
@@ -264,7 +265,7 @@ _HEADINGS = [
     ("ar)", re.compile(r"^(\d{1,2})\)")),
     ("circ", re.compile(r"^([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])")),
 ]
-_FMT = {"chapter": "第{}章", "article": "第{}条", "cn": "{}", "pcn": "({})", "ar": "{}", "par": "({})", "ord": "第{}", "yao": "{}要",
+_FMT = {"chapter": "第{}章", "section": "第{}节", "article": "第{}条", "cn": "{}", "pcn": "({})", "ar": "{}", "par": "({})", "ord": "第{}", "yao": "{}要",
         "ar)": "{})", "circ": "{}"}
 _ENDS = tuple("。;:!?)”」》")
 
