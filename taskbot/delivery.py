@@ -122,39 +122,44 @@ class Dispatcher:
                  for ds in by_chat.values() for d in ds if d.role == "coordinator" and d.reminder.task_id in registry.by_id}
         coordinators = set(coordinators)
 
+        def confirm(done: list[Delivery], msg_id) -> None:
+            rows = [(d.key, d.reminder.item, d.reminder.kind, d.chat_id, d.reminder.at.date()) for d in done]
+            self.store.record_sent(rows, msg_id, now)
+            report.recorded += len(rows)
+            for d in done:
+                self.pending.pop(d.key, None)
+
         async def one(chat_id: int, items: list[Delivery]):
             lang = (langs or {}).get(chat_id, "zh")
             parts = render(items, today, lang, catch_up, leads)
+            left = list(items)
             async with self._sem:
                 try:
-                    msg_id = None
-                    for part in parts:
+                    for i, part in enumerate(parts):
                         msg_id = await self.transport.send(chat_id, part, chat_id in coordinators)
                         report.messages += 1
+                        # each part is confirmed on its own: a failure later never resends it
+                        last = i == len(parts) - 1
+                        done = left if last else [d for d in left if d.reminder.task_id in part.task_ids]
+                        left = [] if last else [d for d in left if d.reminder.task_id not in part.task_ids]
+                        if done:
+                            confirm(done, msg_id)
                 except ChatGone as exc:
                     self.store.deactivate_chat(chat_id, str(exc) or "blocked", now)
                     report.deactivated.append(chat_id)
-                    for d in items:
+                    for d in left:
                         self.pending.pop(d.key, None)
                     log.warning("chat %s deactivated: %s", chat_id, exc)
-                    return
                 except ChatMoved as exc:
                     self.store.migrate_chat(chat_id, exc.new_id, now)
-                    for d in items:
+                    for d in left:
                         self.pending.pop(d.key, None)
                         moved = Delivery(d.reminder, exc.new_id, d.unit, d.role)
                         self.pending[moved.key] = moved
                     report.failed_chats.append(chat_id)
-                    return
-                except Exception as exc:  # transient: stays pending, retried on the next tick
+                except Exception as exc:  # transient: what is left stays pending, retried on the next tick
                     report.failed_chats.append(chat_id)
                     log.warning("delivery to chat %s failed, will retry: %s", chat_id, exc.__class__.__name__)
-                    return
-            rows = [(d.key, d.reminder.item, d.reminder.kind, d.chat_id, d.reminder.at.date()) for d in items]
-            self.store.record_sent(rows, msg_id, now)
-            report.recorded += len(rows)
-            for d in items:
-                self.pending.pop(d.key, None)
 
         await asyncio.gather(*(one(c, items) for c, items in by_chat.items()))
         return report

@@ -284,3 +284,31 @@ def test_a_chat_that_keeps_failing_does_not_turn_later_ticks_into_catch_ups(tmp_
     assert report.catch_up is False and report.recorded == 1
     assert rec.sent[-1][0] == 3 and "补发" not in rec.sent[-1][1] and "剩余1天" in rec.sent[-1][1]
     assert svc.store.last_tick() == clock.now()
+
+
+def test_a_long_digest_confirms_each_part_so_a_failure_never_resends_the_first(tmp_path):
+    many = "".join(f"  - {{id: m-{i:03d}, doc: 郑政文〔2018〕143号, title: {'建筑垃圾治理' * 10}{i}, lead: [市城管局], "
+                   f"due: 2018-09-28}}\n" for i in range(120))
+    cfg, clock = write_registry(tmp_path, TASKS + many), Clock(t(28, 8, 59), frozen=True)
+
+    class SecondPartFails(Recorder):
+        async def send(self, chat_id, part, coordinator):
+            if chat_id == 1 and len([c for c, _ in self.sent if c == 1]) == 1 and self.failing:
+                raise TimeoutError("timed out")
+            return await super().send(chat_id, part, coordinator)
+
+    rec = SecondPartFails(failing={"once"})
+    svc = service(cfg, clock, rec)
+    asyncio.run(svc.tick())
+    clock.advance(timedelta(minutes=1))
+    report = asyncio.run(svc.tick())
+    first = [text for c, text in rec.sent if c == 1]
+    assert len(first) == 1 and report.failed_chats == [1]
+    rec.failing.clear()
+    clock.advance(timedelta(minutes=1))
+    asyncio.run(svc.tick())
+    to_lead = [text for c, text in rec.sent if c == 1]
+    assert len(to_lead) >= 2
+    listed = [line.split()[1] for text in to_lead for line in text.splitlines()
+              if line.startswith("🟠 ") and not line.startswith("🟠 今日到期")]
+    assert sorted(listed) == sorted(["cw-01"] + [f"m-{i:03d}" for i in range(120)])  # each item exactly once
