@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from crash import read_log, wait_for_line  # noqa: E402
-from harness import ROOT, TOKEN, free_port, stop_processes, write  # noqa: E402
+from harness import ROOT, TOKEN, UNITS, free_port, stop_processes, write  # noqa: E402
 
 from taskbot.i18n import tr  # noqa: E402
 from taskbot.planning import recipients, reminders  # noqa: E402
@@ -37,14 +37,6 @@ from taskbot.store import Store  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 COORD = 900
-UNITS = """\
-units:
-  - {name: 市城管局, full_name: 郑州市城市管理局, aliases: [城管局], kind: department}
-  - {name: 中原区, full_name: 郑州市中原区, kind: district}
-  - {name: 二七区, full_name: 郑州市二七区, kind: district}
-groups:
-  - {name: 各区政府, members: [中原区, 二七区]}
-"""
 D = "郑政文〔2018〕143号"
 TASKS = f"""\
 settings:

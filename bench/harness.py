@@ -15,6 +15,16 @@ if ROOT not in sys.path:
 
 TOKEN = "123456:TEST"
 
+# the unit directory of the reliability scripts (downtime, security)
+UNITS = """\
+units:
+  - {name: 市城管局, full_name: 郑州市城市管理局, aliases: [城管局], kind: department}
+  - {name: 中原区, full_name: 郑州市中原区, kind: district}
+  - {name: 二七区, full_name: 郑州市二七区, kind: district}
+groups:
+  - {name: 各区政府, members: [中原区, 二七区]}
+"""
+
 
 def free_port() -> int:
     with socket.socket() as s:

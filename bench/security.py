@@ -27,7 +27,7 @@ from datetime import timedelta
 import aiohttp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TOKEN, free_port, running_app, write  # noqa: E402
+from harness import TOKEN, UNITS, free_port, running_app, write  # noqa: E402
 
 from taskbot.config import Config  # noqa: E402
 from taskbot.registry import load_registry  # noqa: E402
@@ -35,14 +35,6 @@ from taskbot.service import NotAllowed  # noqa: E402
 from tests.tgemu import BotApiEmulator  # noqa: E402
 
 COORD = 900
-UNITS = """\
-units:
-  - {name: 市城管局, full_name: 郑州市城市管理局, aliases: [城管局], kind: department}
-  - {name: 中原区, full_name: 郑州市中原区, kind: district}
-  - {name: 二七区, full_name: 郑州市二七区, kind: district}
-groups:
-  - {name: 各区政府, members: [中原区, 二七区]}
-"""
 TASKS = f"""\
 settings:
   coordinators: [{COORD}]
