@@ -348,7 +348,60 @@ def _pg_url() -> str | None:
     return "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-def test_postgresql_same_models():
+def _initdb() -> str | None:
+    """PostgreSQL's initdb when the server is installed (Debian keeps it off PATH)."""
+    import glob
+    import shutil
+
+    found = shutil.which("initdb") or sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return found if isinstance(found, str) else (found[-1] if found else None)
+
+
+@pytest.fixture
+def postgres_url():
+    """A running PostgreSQL: TASKBOT_TEST_PG, one on 127.0.0.1:5432, or a throwaway cluster started here."""
+    import pwd
+    import shutil
+    import subprocess
+
+    url = _pg_url()
+    if url is not None:
+        yield url
+        return
+    initdb = _initdb()
+    if initdb is None:
+        pytest.skip("no PostgreSQL server (set TASKBOT_TEST_PG=postgresql://..., or install postgresql)")
+    bindir = os.path.dirname(initdb)
+    user = None
+    if os.geteuid() == 0:  # the server refuses to run as root: run it as the postgres user
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no postgres user to run a server as")
+    import pathlib
+    import tempfile
+
+    data = pathlib.Path(tempfile.mkdtemp(prefix="taskbot-pg-"))  # not under pytest's root-only tmp dir
+    if user is not None:
+        shutil.chown(data, user.pw_uid, user.pw_gid)
+    run_as = (lambda cmd: ["runuser", "-u", "postgres", "--", *cmd]) if user else (lambda cmd: cmd)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    subprocess.run(run_as([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
+                   check=True, capture_output=True, timeout=120)
+    subprocess.run(run_as([os.path.join(bindir, "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l",
+                           str(data / "log"), "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start"]),
+                   check=True, capture_output=True, timeout=120)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(run_as([os.path.join(bindir, "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+                       capture_output=True, timeout=120)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_postgresql_same_models(postgres_url):
     try:
         import psycopg2  # noqa: F401
     except ImportError:
@@ -356,9 +409,7 @@ def test_postgresql_same_models():
             import psycopg  # noqa: F401
         except ImportError:
             pytest.skip("no PostgreSQL driver (pip install psycopg2-binary)")
-    url = _pg_url()
-    if url is None:
-        pytest.skip("no PostgreSQL server (set TASKBOT_TEST_PG=postgresql://...)")
+    url = postgres_url
     schema = f"taskbot_test_{uuid.uuid4().hex[:8]}"
     admin = connect_db(url)
     try:
