@@ -104,7 +104,7 @@ class Dispatcher:
         return min((d.reminder.at for d in self.pending.values()), default=None)
 
     async def dispatch(self, deliveries: list[Delivery], registry, now: datetime, catch_up: bool,
-                       langs: dict | None = None, coordinators=()) -> TickReport:
+                       coordinators=()) -> TickReport:
         report = TickReport(now, catch_up, len({d.reminder.item for d in deliveries}))
         for d in deliveries:
             self.pending.setdefault(d.key, d)
@@ -117,9 +117,13 @@ class Dispatcher:
             by_chat.setdefault(d.chat_id, []).append(d)
         report.chats = len(by_chat)
         today = now.astimezone(registry.settings.tz).date()
-        leads = {d.reminder.task_id: "、".join(registry.by_id[d.reminder.task_id].lead or
-                                               registry.by_id[d.reminder.task_id].responsible or ())
-                 for ds in by_chat.values() for d in ds if d.role == "coordinator" and d.reminder.task_id in registry.by_id}
+        langs = self.store.chat_langs(by_chat)  # every chat of this dispatch, retries included
+        leads = {}  # task id -> the units in charge, for the coordinators' overview by unit
+        for ds in by_chat.values():
+            for d in ds:
+                task = registry.by_id.get(d.reminder.task_id) if d.role == "coordinator" else None
+                if task is not None:
+                    leads[task.id] = "、".join(task.lead or task.responsible)
         coordinators = set(coordinators)
 
         def confirm(done: list[Delivery], msg_id) -> None:
@@ -130,7 +134,7 @@ class Dispatcher:
                 self.pending.pop(d.key, None)
 
         async def one(chat_id: int, items: list[Delivery]):
-            lang = (langs or {}).get(chat_id, "zh")
+            lang = langs.get(chat_id) or "zh"
             parts = render(items, today, lang, catch_up, leads)
             left = list(items)
             async with self._sem:

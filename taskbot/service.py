@@ -141,12 +141,7 @@ class Service:
                 deliveries = relevant_after_gap(deliveries, now.astimezone(self.registry.settings.tz).date())
             report = TickReport(now, catch_up)
             if self.dispatcher is not None and (deliveries or self.dispatcher.pending):
-                langs = {}
-                for chat_id in {d.chat_id for d in deliveries}:
-                    row = self.store.chat(chat_id)
-                    langs[chat_id] = row.lang if row else "zh"
-                report = await self.dispatcher.dispatch(deliveries, self.registry, now, catch_up, langs,
-                                                        self.coordinators)
+                report = await self.dispatcher.dispatch(deliveries, self.registry, now, catch_up, self.coordinators)
             pending = self.dispatcher.earliest_pending() if self.dispatcher else None
             self.store.set_last_tick(min(now, pending - timedelta(microseconds=1)) if pending else now)
             self._ticked_at = now

@@ -202,6 +202,13 @@ class Store:
         row = C.select().where(C.chat_id == chat_id).dicts().first()
         return ChatRow(**row) if row else None
 
+    def chat_langs(self, chat_ids: Iterable[int]) -> dict[int, str]:
+        """Language of each known chat among these, in one query per 500 ids."""
+        C, out = self.m.Chat, {}
+        for batch in chunked(list(dict.fromkeys(chat_ids)), _IN_CHUNK):
+            out.update(C.select(C.chat_id, C.lang).where(C.chat_id.in_(batch)).tuples())
+        return out
+
     def set_lang(self, chat_id: int, lang: str) -> None:
         if lang not in LANGS:
             raise ValueError(f"unknown language {lang!r}; valid: {', '.join(LANGS)}")

@@ -312,3 +312,19 @@ def test_a_long_digest_confirms_each_part_so_a_failure_never_resends_the_first(t
     listed = [line.split()[1] for text in to_lead for line in text.splitlines()
               if line.startswith("🟠 ") and not line.startswith("🟠 今日到期")]
     assert sorted(listed) == sorted(["cw-01"] + [f"m-{i:03d}" for i in range(120)])  # each item exactly once
+
+
+def test_a_retried_digest_is_in_the_chats_language(tmp_path):
+    cfg, clock = write_registry(tmp_path), Clock(t(28, 8, 59), frozen=True)
+    rec = Recorder(failing={3})
+    svc = service(cfg, clock, rec)
+    svc.store.set_lang(3, "en")
+    asyncio.run(svc.tick())
+    clock.advance(timedelta(minutes=1))
+    asyncio.run(svc.tick())
+    rec.failing.clear()
+    clock.advance(timedelta(minutes=1))
+    asyncio.run(svc.tick())  # nothing new is due: only the pending retry goes out
+    assert [c for c, _ in rec.sent] == [1, 2, 3]
+    assert "🟠 cw-01 编制规划 · 2018-09-28 · due today · responsible" in dict(rec.sent)[3]
+    assert "今日到期 · 责任" in dict(rec.sent)[2]

@@ -480,3 +480,10 @@ def test_feed_access_reads_token_and_data_version_in_one_query(store):
     assert store.feed_access(token)[1] == store.data_version() > version
     store.revoke_feed_token(token, NOW)
     assert store.feed_access(token) == (None, 0) and store.feed_access("nope") == (None, 0)
+
+
+def test_chat_langs_in_one_call(store):
+    for chat in (1, 2):
+        store.upsert_chat(chat, "private", None, NOW)
+    store.set_lang(2, "en")
+    assert store.chat_langs([1, 2, 3]) == {1: "zh", 2: "en"}
