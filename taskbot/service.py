@@ -70,8 +70,8 @@ class Service:
         return task
 
     # --- changes ---------------------------------------------------------
-    def set_status(self, task_id: str, status: str, user_id: int | None, note: str | None = None):
-        """Mark a task done or open again; only coordinators may."""
+    def set_status(self, task_id: str, status: str, user_id: int | None, note: str | None = None) -> bool:
+        """Mark a task done or open again; only coordinators may. False when it already had that status."""
         if not self.is_coordinator(user_id):
             raise NotAllowed("only coordinators change task status")
         task = self.task(task_id)
@@ -81,11 +81,11 @@ class Service:
         before = self.store.task_state(task.id)
         state = self.store.set_status(task.id, status, str(user_id), note, now)
         if before is not None and state.sequence == before.sequence:
-            return task, state  # already in that status: no change, nothing to announce
+            return False  # already in that status: no change, nothing to announce
         if status == "open":
             self.agenda.reopen(task.id, now)
         self._changed("status", task.id)
-        return task, state
+        return True
 
     def add_progress(self, task_id: str, unit: str, user_id: int, text: str) -> Task:
         task = self.task(task_id)

@@ -328,3 +328,14 @@ def test_a_retried_digest_is_in_the_chats_language(tmp_path):
     assert [c for c, _ in rec.sent] == [1, 2, 3]
     assert "🟠 cw-01 编制规划 · 2018-09-28 · due today · responsible" in dict(rec.sent)[3]
     assert "今日到期 · 责任" in dict(rec.sent)[2]
+
+
+def test_set_status_says_whether_anything_changed(tmp_path):
+    cfg, clock = write_registry(tmp_path), Clock(t(28, 8), frozen=True)
+    svc = service(cfg, clock, Recorder())
+    events = []
+    svc.listeners.append(lambda event, task_id: events.append((event, task_id)))
+    assert svc.set_status("cw-01", "done", 900) is True
+    assert svc.set_status("cw-01", "done", 900) is False  # already done: no announcement
+    assert svc.set_status("cw-01", "open", 900) is True
+    assert events == [("status", "cw-01"), ("status", "cw-01")]

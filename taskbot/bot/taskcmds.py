@@ -88,16 +88,15 @@ async def _set_status(update: Update, context: ContextTypes.DEFAULT_TYPE, status
         await reply(update, error)
         return
     note = _note(update) or None
-    before = svc.store.task_state(found.id)
     try:
-        svc.set_status(found.id, status, uid, note)
+        changed = svc.set_status(found.id, status, uid, note)
     except TooLong:
         await reply(update, _note_too_long(lang, len(note)))
         return
     except NotAllowed:
         await reply(update, refuse_status(lang))
         return
-    await reply(update, status_reply(lang, found, status, changed=before is None or before.status != status))
+    await reply(update, status_reply(lang, found, status, changed=changed))
 
 
 def status_reply(lang: str, found, status: str, changed: bool) -> str:
@@ -173,9 +172,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(tr(lang, "Cancelled; nothing was changed."))
         await _edit(message, message.text, kb.with_row(message.reply_markup, found.id, "done", lang))
     else:
-        before = svc.store.task_state(found.id)
-        svc.set_status(found.id, "done", user_id(update))
-        result = status_reply(lang, found, "done", changed=before is None or before.status != "done")
+        changed = svc.set_status(found.id, "done", user_id(update))
+        result = status_reply(lang, found, "done", changed=changed)
         await query.answer(result[:200])
         await _edit(message, f"{message.text}\n\n{result}", kb.with_row(message.reply_markup, found.id, "plain", lang))
 
