@@ -7,7 +7,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
@@ -285,16 +284,10 @@ def test_ledger_written_by_another_process(tmp_path):
     reader.close()
 
 
-def test_ledger_bulk_speed(store):
-    many = entries(3000)
-    t0 = time.perf_counter()
-    store.record_sent(many, 5, NOW)
+def test_ledger_bulk_record_and_lookup_beyond_the_sqlite_variable_limit(store):
+    store.record_sent(entries(3000), 5, NOW)  # many rows, chunked under SQLite's variable limit
     keys = [e[0] for e in entries(10_000)]
-    t1 = time.perf_counter()
-    got = store.sent_keys(keys)
-    t2 = time.perf_counter()
-    assert got == set(keys[:3000])
-    assert t1 - t0 < 5 and t2 - t1 < 5, (t1 - t0, t2 - t1)
+    assert store.sent_keys(keys) == set(keys[:3000])  # 10k keys in chunked IN queries
 
 
 # --- feed tokens, meta, datetimes ----------------------------------------------------------------------
