@@ -17,7 +17,7 @@ from peewee import Database, chunked
 
 from .store_models import (BUSY_TIMEOUT_MS, SCHEMA_VERSION, SQLITE_PRAGMAS,
                            AuditRow, ChatRow, FeedTokenRow, Invite, InviteError, ProgressRow, connect_db,
-                           SyncResult, TaskState, build_models, definition_hash, definition_json, from_utc_text,
+                           SyncResult, TaskState, build_models, definition, definition_hash, from_utc_text,
                            migrate, task_from_json, to_utc_text, value_text)
 
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/l/L: easy to read out and type
@@ -82,17 +82,17 @@ class Store:
             fresh, seen = [], set()
             for task in registry.tasks:
                 seen.add(task.id)
-                h, row = definition_hash(task), rows.get(task.id)
+                (h, text), row = definition(task), rows.get(task.id)
                 if row is None:
                     fresh.append({"task_id": task.id, "doc": task.doc, "status": "open", "withdrawn": False,
-                                  "def_hash": h, "sequence": 0, "updated_at": now, "definition": definition_json(task)})
+                                  "def_hash": h, "sequence": 0, "updated_at": now, "definition": text})
                     added.append(task.id)
                     if len(fresh) >= _ROW_CHUNK:  # insert as we go: a 100k-task registry never sits in memory twice
                         T.insert_many(fresh).execute()
                         fresh = []
                 elif row["withdrawn"] or row["def_hash"] != h:
                     T.update(def_hash=h, doc=task.doc, withdrawn=False, sequence=row["sequence"] + 1,
-                             updated_at=now, definition=definition_json(task)).where(T.task_id == task.id).execute()
+                             updated_at=now, definition=text).where(T.task_id == task.id).execute()
                     if row["withdrawn"]:
                         restored.append(task.id)
                         note("restored", task.id, "withdrawn", "active")
@@ -100,7 +100,7 @@ class Store:
                         changed.append(task.id)
                         note("changed", task.id, row["def_hash"], h)
                 elif row["bare"]:  # a database from schema 1: keep the definition from now on
-                    T.update(definition=definition_json(task)).where(T.task_id == task.id).execute()
+                    T.update(definition=text).where(T.task_id == task.id).execute()
             for batch in chunked(fresh, _ROW_CHUNK):
                 T.insert_many(batch).execute()
             for tid, row in rows.items():

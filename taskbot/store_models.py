@@ -127,22 +127,27 @@ class InviteError(Exception):
 HASH_EXCLUDE = ("source_line",)  # where a task sits in the YAML file is not part of its definition
 
 
+def definition(task) -> tuple[str, str]:
+    """(hash, JSON) of a task's definition from one walk over it.
+
+    The hash covers every field except those in HASH_EXCLUDE; the JSON is everything (read back by
+    `task_from_json`).
+    """
+    data = dataclasses.asdict(task)
+    kept = {key: data.pop(key, None) for key in HASH_EXCLUDE}
+    hashed = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
+    data.update(kept)
+    return (hashlib.sha256(hashed.encode()).hexdigest()[:32],
+            json.dumps(data, ensure_ascii=False, sort_keys=True, default=_jsonable))
+
+
 def definition_hash(task) -> str:
     """A stable hash of a task's definition: every field except those in HASH_EXCLUDE."""
-    data = dataclasses.asdict(task)
-    for key in HASH_EXCLUDE:
-        data.pop(key, None)
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def definition_json(task) -> str:
-    """A task's definition as JSON (read back by `task_from_json`)."""
-    return json.dumps(dataclasses.asdict(task), ensure_ascii=False, sort_keys=True, default=_jsonable)
+    return definition(task)[0]
 
 
 def task_from_json(text: str):
-    """The Task a `definition_json` text describes."""
+    """The Task that the JSON of `definition` describes."""
     from .model import Milestone, Policy, Task
     from .recurrence import parse_every
 
