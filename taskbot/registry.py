@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .diagnostics import Diagnostic, Problems, RegistryError, did_you_mean, show
 from .recurrence import parse_every
 from .units import UnitDirectory, parse_units
-from .yamlsrc import CONSUMED, Source, YamlError, _build, decode, read_yaml
+from .yamlsrc import CONSUMED, Source, YamlError, decode, read_yaml
 
 KINDS = ("task", "goal", "target")
 MIN_YEAR, MAX_YEAR = 1900, 2999  # reminders are planned years ahead and behind: keep dates plannable
@@ -381,7 +381,7 @@ def check_files(registry_path: str, units_path: str) -> tuple[Registry | None, l
     checker.p.source = rsource
     if checker.p.error_count:  # report in the plain order: check the whole file again, unstreamed
         checker = _Checker(rsource, units, registry_path)
-        rsource.data = _build(rsource.text, None)
+        rsource.reparse()
     settings, docs, tasks = checker.registry(rsource.data)
     diagnostics += checker.p.items
     if any(d.severity == "error" for d in diagnostics):

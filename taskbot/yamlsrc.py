@@ -201,6 +201,11 @@ class Source:
     data: object
     _positions: dict | None = None
 
+    def reparse(self) -> object:
+        """Read the text again into `data`, every value kept (after a streamed read consumed some)."""
+        self.data = _build(self.text, None)
+        return self.data
+
     def locate(self, path: tuple, key: bool = False) -> tuple[int, int]:
         """1-based (line, col) of the value at path (or of its key), nearest parent when absent."""
         if self._positions is None:
