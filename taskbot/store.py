@@ -166,10 +166,14 @@ class Store:
             self._bump()
         return pid
 
-    def progress(self, task_id: str) -> list[ProgressRow]:
+    def progress(self, task_id: str | None = None) -> list[ProgressRow]:
+        """Progress reports of one task (or of all, for the feeds), oldest first, in one query."""
         P = self.m.Progress
-        q = P.select().where(P.task_id == task_id).order_by(P.at, P.id).dicts()
-        return [ProgressRow(r["id"], r["task_id"], r["unit"], r["user_id"], r["text"], r["at"]) for r in q]
+        q = P.select()
+        if task_id is not None:
+            q = q.where(P.task_id == task_id)
+        return [ProgressRow(r["id"], r["task_id"], r["unit"], r["user_id"], r["text"], r["at"])
+                for r in q.order_by(P.at, P.id).dicts()]
 
     def audit(self, actor, action: str, task_id: str | None, before, after, note: str | None,
               now: datetime) -> int:

@@ -126,7 +126,7 @@ class FeedCache:
     async def _render(self, registry, scope, todo, today) -> Rendered:
         store = self.service.store
         states = store.task_states()
-        progress = progress_summary(store)
+        progress = feeds.summarize_progress(store.progress())
         withdrawn = store.withdrawn_definitions() if any(s.withdrawn for s in states.values()) else {}
         self.renders += 1
         if len(self.memo) > 4 * len(states) + 256:  # stale days, states and registries
@@ -147,16 +147,6 @@ class FeedCache:
         log.debug("rendered feed %s%s: %d components, %d bytes", scope[0], " (todo)" if todo else "",
                   feed.components, len(feed.body))
         return rendered
-
-
-def progress_summary(store) -> dict:
-    """Count and latest report per task, in one query."""
-    summary = getattr(store, "progress_summary", None)
-    if summary is not None:
-        return summary()
-    P = store.m.Progress
-    rows = P.select(P.task_id, P.unit, P.text, P.at).order_by(P.at, P.id).namedtuples()
-    return feeds.summarize_progress(rows)
 
 
 def accepts_gzip(header: str | None) -> bool:

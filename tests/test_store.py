@@ -480,3 +480,11 @@ def test_chat_langs_in_one_call(store):
         store.upsert_chat(chat, "private", None, NOW)
     store.set_lang(2, "en")
     assert store.chat_langs([1, 2, 3]) == {1: "zh", 2: "en"}
+
+
+def test_progress_of_all_tasks_in_time_order(store):
+    store.sync_registry(registry(task("a"), task("b")), NOW)
+    store.add_progress("b", "u1", 1, "first", NOW)
+    store.add_progress("a", "u1", 1, "second", NOW + timedelta(hours=1))
+    assert [(p.task_id, p.text) for p in store.progress()] == [("b", "first"), ("a", "second")]
+    assert [p.text for p in store.progress("a")] == ["second"]
