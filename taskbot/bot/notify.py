@@ -48,9 +48,9 @@ class Notifier:
         return row is None or row.active
 
     async def _send_all(self, chats, text_for) -> None:
+        langs = self.service.store.chat_langs(chats)
         for chat_id in chats:
-            row = self.service.store.chat(chat_id)
-            await self.send(chat_id, text_for(row.lang if row else "zh"))
+            await self.send(chat_id, text_for(langs.get(chat_id) or "zh"))
 
     async def send(self, chat_id: int, text: str) -> bool:
         """Send, deactivating a gone chat and following a migrated one; False when not delivered."""
