@@ -284,8 +284,9 @@ def _goals(b: _Builder, doc: Document, sec: Section, tx: _Text, width: int):
               tx.line_at(start + m.start()))
 
 
-def import_text(text: str, units=None, progress=None):
-    """Read gazette-style text into documents and tasks (see docs/registry.md)."""
+def import_text(text: str, units=None, progress=None, name: str | None = None):
+    """Read gazette-style text into documents and tasks (see docs/registry.md). `name` (the file's
+    name without its extension) names a document that prints neither a number nor a title."""
     lines = clean_lines(text)
     total = len(text.splitlines()) or 1
     width = median_width(lines)
