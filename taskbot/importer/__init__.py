@@ -8,6 +8,7 @@ core.py puts them together.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import yaml
@@ -105,16 +106,38 @@ def _utf16_without_bom(raw: bytes) -> bool:
     return False
 
 
+def _simplified(text: str, note: str | None, big5: bool = False) -> tuple[str, str | None, str | None]:
+    """Text in traditional characters converted to simplified ones with OpenCC (`t2s`), one
+    character for one, so lines and their numbers stay; simplified text as it is."""
+    from .traditional import is_traditional, to_simplified
+
+    if not big5 and not is_traditional(text):
+        return text, note, None
+    converted = to_simplified(text)
+    if converted is None:
+        return "", None, ("it is traditional Chinese text and OpenCC is not installed; install it "
+                          "(pip install opencc) or save the text in simplified characters")
+    what = "Big5 (traditional Chinese)" if big5 else "traditional Chinese"
+    return converted, f"{what} text; converted to simplified characters", None
+
+
 def read_text(raw: bytes) -> tuple[str, str | None, str | None]:
-    """(text, note, problem) of a file's bytes: UTF-8 (BOM or not), UTF-16/32 with a BOM, GB18030;
-    Big5, UTF-16 without a BOM and binary files are refused with a reason."""
+    """(text, note, problem) of a file's bytes: UTF-8 (BOM or not), UTF-16/32 with a BOM, GB18030,
+    Big5; traditional characters are converted to simplified ones. Word and PDF files, UTF-16
+    without a BOM and other binary files are refused with a reason."""
+    kind = binary_document(raw)
+    if kind:
+        if kind == "ZIP":
+            return "", None, "it is a ZIP archive, not text; unpack it and import the text file inside"
+        return "", None, (f"it is a {kind} file, not text; export it as text first (Save As or Export: "
+                          "plain text, UTF-8) and import that file")
     from ..yamlsrc import decode
 
     for bom, enc in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
                      (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if raw.startswith(bom):
             try:
-                return raw.decode(enc), f"{enc.upper()} text; read as such", None
+                return _simplified(raw.decode(enc), f"{enc.upper()} text; read as such")
             except UnicodeDecodeError:
                 return "", None, f"it starts with a {enc.upper()} byte-order mark but is not {enc.upper()} text"
     if _utf16_without_bom(raw):
@@ -127,7 +150,7 @@ def read_text(raw: bytes) -> tuple[str, str | None, str | None]:
         return "", None, "it is neither UTF-8 nor GB18030 text"
     try:
         raw.decode("utf-8-sig")
-        return text, None, None
+        return _simplified(text, None)
     except UnicodeDecodeError:
         pass
     if _gb2312_share(text) < 0.8:
@@ -136,12 +159,30 @@ def read_text(raw: bytes) -> tuple[str, str | None, str | None]:
         except UnicodeDecodeError:
             big5 = None
         if big5 is not None:
-            return "", None, "it looks like Big5 (traditional Chinese) text; save it as UTF-8"
-    return text, "not UTF-8; read as GB18030", None
+            return _simplified(big5, None, big5=True)
+    return _simplified(text, "not UTF-8; read as GB18030")
+
+
+def binary_document(raw: bytes) -> str | None:
+    """'Word' or 'PDF' when the bytes are such a file (by their signature), else None."""
+    if raw.startswith(b"%PDF-"):
+        return "PDF"
+    if raw.startswith(b"PK\x03\x04") and b"word/" in raw[:65536]:
+        return "Word"
+    if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # the old .doc (OLE compound file)
+        return "Word"
+    if raw.startswith(b"{\\rtf"):
+        return "Word"
+    if raw.startswith(b"PK\x03\x04") and b"xl/" in raw[:65536]:
+        return "Excel"
+    if raw.startswith(b"PK\x03\x04"):
+        return "ZIP"
+    return None
 
 
 def cli_import(text_path: str, out_path: str | None, units_path: str | None, stream=sys.stderr) -> int:
-    """`taskbot import TEXT [-o OUT] [--units U]`; 0 when the text was read, 1 when it could not be."""
+    """`taskbot import TEXT [-o OUT] [--units U]`; 0 when items were written, 1 when the text could not
+    be read or holds no assigned item (then nothing is written)."""
     from ..diagnostics import RegistryError
     from ..units import load_units
 
@@ -181,7 +222,16 @@ def cli_import(text_path: str, out_path: str | None, units_path: str | None, str
                 print(str(d), file=stream)
             return 1
     progress = _bar(stream) if text.count("\n") > 2000 else None
-    result = import_text(text, units, progress)
+    result = import_text(text, units, progress, name=os.path.splitext(os.path.basename(text_path))[0])
+    for d in result.documents:
+        if d.get("headerless"):
+            say(f"no document header (issuer, title, number such as 郑政文〔2018〕143号); read as one document "
+                f"named {d['number']}")
+    if not result.tasks:
+        print(result.summary(), file=stream)
+        say("no assigned items found (numbered items naming their units, fields such as 牵头单位:, or a task "
+            "table with a 牵头单位 or 责任单位 column); nothing written")
+        return 1
     out = dump_registry(result)
     if out_path:
         try:
@@ -192,11 +242,10 @@ def cli_import(text_path: str, out_path: str | None, units_path: str | None, str
             return 1
     else:
         sys.stdout.write(out)
-    if not result.documents:
-        say("no document headers found (issuer, title, number such as 郑政文〔2018〕143号)")
     print(result.summary(), file=stream)
     if result.unresolved:
-        print("unresolved names (add them to the unit directory or as aliases):", file=stream)
+        print("unresolved names (add them to the unit directory or as aliases):" if units is not None else
+              "unresolved names (no unit directory given; --units data/units.yaml checks them):", file=stream)
         for name, n in result.unresolved.items():
             print(f"  {name} ({n})", file=stream)
     return 0

@@ -27,11 +27,17 @@ _LABEL = re.compile("【?(?:" + "|".join(f"(?P<{k}>{v})" for k, v in ROLE_LABELS
 _UNIT_END = re.compile(r"(?:政府|人民政府|局|委|委员会|办|办公室|办公厅|厅|部|中心|管委会|院|馆|会|所|队|站|处|室|公司|集团|银行|"
                        r"分行|支行|部门|单位|机构|法院|检察院|小组|大学|学校|协会|联合会|总工会|团市委|妇联|科协|残联|社|台|报社|"
                        r"供电公司|片区|新区|开发区|区|县|市|署|组)$")
-_ROLE_WORD = re.compile(r"牵头会同|牵头|会同|配合|协助|参与|负责")
+_ROLE_WORD = re.compile(r"牵头会同|牵头|会同|配合|协助|参与|(?:结合实际|根据实际|因地制宜)落实|负责落实|负责|(?<=[府会局委厅部办])落实")
 _FILLER = re.compile(r"^(?:由|请|要|会同|和|及|以及|与|其他|另外)|(?:按照?(?:行政)?职责分工|按职能分工|按各自职责|分别|共同|具体|"
-                     r"要|等有关部门|等相关部门|等部门|等单位|等|参与|按职责|各司其职)$")
+                     r"要|等(?:其他)?(?:有关|相关)?(?:部门|单位)(?:和|及|、)?(?:有关|相关)?(?:部门|单位)?|等|参与|按职责|各司其职|"
+                     r"结合实际|根据实际|因地制宜)$")
 _AGENCY = re.compile(r"(?:局|委|办|厅|中心|院|馆|处|队|室|所|署)$")
-_KNOWN_PREFIX = re.compile(r"^(?:市|省|县|区|各|国家|中国|中央|全国|河南|郑州|团|共青团|人民|驻)")
+_KNOWN_PREFIX = re.compile(r"^(?:市|省|县|区|各|国家|中国|中央|全国|河南|郑州|团|共青团|人民|人行|驻)")
+# bodies of the central government in a province (`广东银保监局`, `海关`, `调查总队`): no level carried over
+_VERTICAL = re.compile(r"银保监|银监|保监|证监|人民银行|人行|海关|调查总?队|通信管理局|邮政管理局|气象局|税务局|分行|支行|监管局$")
+# clause words: a name that holds them is a sentence, not a unit (`职能部门应在规定时限内按程序完成…本部门`)
+_CLAUSE_WORDS = re.compile(r"应(?!急)|须|(?<!重)要(?!素)|在规定|时限|程序|完成|会同|负责|牵头|配合|按照|根据|通过|进行|开展|"
+                           r"结合实际|落实|上报|报送|本部门|本单位|机制|制度")
 
 
 @dataclass
@@ -80,6 +86,7 @@ _NOT_UNIT = re.compile(r"^(?:各|本|该|其)?(?:牵头|责任|配合|有关|相
 
 def looks_like_unit(name: str) -> bool:
     return 2 <= len(name) <= 30 and not _NOT_UNIT.search(name) and not re.search(r"\d|年|月|。|:", name) and "。" not in name and bool(_UNIT_END.search(name)) \
+        and not _CLAUSE_WORDS.search(name) \
         and not re.match(r"^(?:对|在|将|把|为|从|以|按|通过|加强|建立|推进|制定|完善|开展|实行|含|包括|包含|不含|除|如|即|例如|其中|涉及)", name)
 
 
@@ -119,7 +126,8 @@ def split_names(s: str) -> list[str]:
     for n in names:
         if n[0] in "省市县区" and not n.startswith(("市场", "区域", "县域")) and _AGENCY.search(n):
             carry = n[0]
-        elif carry and _AGENCY.search(n) and len(n) <= 7 and not _KNOWN_PREFIX.match(n):
+        elif carry and _AGENCY.search(n) and len(n) <= 7 and not _KNOWN_PREFIX.match(n) \
+                and not (carry == "省" and _VERTICAL.search(n) and not n.startswith(("通信", "邮政", "气象", "税务"))):
             n = carry + n
         out.append(n)
     return out
@@ -148,6 +156,9 @@ def parse_roles(clause: str, first_is_lead: bool = False) -> Roles:
         if word in ("配合", "协助", "参与"):
             r.cooperating += names
             pending = []
+            continue
+        if word != "负责" and r.lead and not pending:  # `A、B按职责分工负责,各市政府结合实际落实`
+            r.responsible += names
             continue
         # 负责
         if pending:
@@ -270,6 +281,10 @@ def bracket_clauses(text: str, first_is_lead=False) -> list[Clause]:
     for s, e, inner in brackets(text):
         body = inner.replace("\n", "").strip("。; ")
         body, due = split_due_tail(body)
+        if due is None and ";" in body:  # `(A、B;每年汛期前)`: deadline words of no known form
+            head, _, tail = body.rpartition(";")
+            if _loose_due(tail):
+                body, due = head, tail
         at_end = re.match(r"\s*(?:[。;]|$)", text[e:e + 2]) or text[:s].rstrip().endswith(("。", ";"))
         names = split_names(body) if at_end and body and len(body) <= 120 else []
         if names and all(looks_like_unit(n) for n in names) and not _CLAUSE_END.search(body):
@@ -308,6 +323,13 @@ def split_due_tail(body: str) -> tuple[str, str | None]:
         return body, None
     head = ",".join(parts[:k])
     return head, ",".join(parts[k:]).strip(" 。;,")
+
+
+def _loose_due(s: str) -> bool:
+    """Short words that set a time but no known deadline form (`每年汛期前`, `开学前`), naming no unit."""
+    s = s.strip(" 。;,")
+    return 2 <= len(s) <= 12 and bool(re.search(r"(?:前|底|末|期间|以内|之内)$|^每|季度|汛期|年度", s)) \
+        and not any(looks_like_unit(n) for n in split_names(s))
 
 
 _SENT = re.compile(r"[^。;\n]+[。;]?")
@@ -361,6 +383,32 @@ def first_is_lead_convention(doc_text: str):
         return False
     rest = _REST.search(doc_text, m.end(), m.end() + 40)
     return "cooperating" if rest and rest.group("kind") in ("配合", "协办", "参与") else "responsible"
+
+
+_WHOLE = re.compile(r"本(?:通知|方案|意见|措施|计划|要点|文件|办法|细则|清单|表)|上述|以上|上表|附表|附件|注")
+
+
+def convention_from(lines: list[str]):
+    """(role of the other units, index of the first line it governs) when the text says the
+    first-listed unit leads, else (False, 0). It governs from its sentence to the end of the
+    text; a sentence that speaks of the whole text (`本方案各项任务中…`, `注:…`, `上述…`) or
+    closes it (no line follows) governs all of it (index 0)."""
+    ends, pos = [], 0
+    for t in lines:
+        pos += len(t)
+        ends.append(pos)
+    text = "".join(lines)
+    m = _CONVENTION.search(text)
+    if not m:
+        return False, 0
+    kind = first_is_lead_convention(text[m.start():])
+    start = max(text.rfind("。", 0, m.start()), text.rfind(";", 0, m.start())) + 1
+    i = next(k for k, e in enumerate(ends) if e > m.start())
+    j = next((k for k, e in enumerate(ends) if e > text.find("。", m.end())), len(lines) - 1) \
+        if "。" in text[m.end():] else len(lines) - 1
+    if _WHOLE.search(text[start:m.start()]) or j >= len(lines) - 1:
+        return kind, 0
+    return kind, i
 
 
 def apply_convention(roles: Roles, convention) -> Roles:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from . import assign, goals, prose
 from .deadlines import Deadline, find_dates, parse_deadline, parse_every
 from .ids import doc_prefix
+from .places import is_foreign
 from .tables import find_tables, row_roles
 from .targets import find_targets
 from .text import Document, Line, Section, clean_lines, find_documents, heading_of, median_width, sections
@@ -33,7 +34,7 @@ class ImportResult:
                  f"unresolved names: {len(self.unresolved)}"
                  + (f" ({sum(self.unresolved.values())} mentions)" if self.unresolved else "")]
         if not self.tasks:
-            lines.append("no tasks found")
+            lines.append("no assigned items found")
         return "\n".join(lines)
 
 
@@ -149,14 +150,19 @@ def _clauses(text: str, first_is_lead: bool, skip: int = 0) -> list[assign.Claus
 class _Builder:
     def __init__(self, units):
         self.units = units
+        self.foreign = False  # the document is another government's: its names are kept as printed
         self.unresolved: Counter = Counter()
         self.tasks: list[dict] = []
 
     def names(self, names: list[str]) -> list[str]:
+        """Names read as the directory's units; kept as printed (and listed unresolved) without a
+        directory, in another government's document, or when the directory does not know them."""
         out = []
         for n in names:
             canon = n
-            if self.units is not None:
+            if self.units is None or self.foreign:
+                self.unresolved[n] += 1
+            else:
                 canon = self.units.resolve(n)
                 if canon is None:  # 市 carried over from the list's first name, or left out
                     canon = self.units.resolve(n[1:] if n.startswith("市") else "市" + n)
@@ -290,13 +296,17 @@ def import_text(text: str, units=None, progress=None, name: str | None = None):
     lines = clean_lines(text)
     total = len(text.splitlines()) or 1
     width = median_width(lines)
-    docs = find_documents(lines)
+    docs = find_documents(lines, name)
     b = _Builder(units)
     result = ImportResult()
     used_prefixes: set = set()
     resolve = units.resolve if units is not None else None
     for d in docs:
-        first_is_lead = assign.first_is_lead_convention("".join(ln.text for ln in lines[d.body:d.end]))
+        b.foreign = is_foreign(units, d.issuer, d.title, d.number,
+                               "".join(ln.text for ln in lines[d.body:min(d.end, d.body + 400)]))
+        convention, since = assign.convention_from([ln.text for ln in lines[d.body:d.end]])
+        since += d.body  # the convention governs lines[since:]
+        first_is_lead = convention
         before = len(b.tasks)
         secs = sections(lines, d.body, d.end, width)
         annex_ranges = []
@@ -323,7 +333,7 @@ def import_text(text: str, units=None, progress=None, name: str | None = None):
             annex_ranges.append((lo, hi))
             ref = next((s.ref for s in secs if s.start <= lo < s.end), "")
             for row in rows:
-                roles = assign.apply_convention(assign.Roles(**row_roles(row)), first_is_lead)
+                roles = assign.apply_convention(assign.Roles(**row_roles(row)), convention if lo >= since else False)
                 text = _flat(row.task).strip(" ,;。")
                 b.add(d, f"{ref}/{row.number}", _title(text, None), text or None, roles,
                       parse_deadline(row.due_words, d.year), "task", lines[row.line_index].no)
@@ -335,7 +345,8 @@ def import_text(text: str, units=None, progress=None, name: str | None = None):
             elif holder and not (s.ref.startswith(holder[0]) and s.ref != holder[0]):
                 holder = None
             for part in _clip(s, annex_ranges):
-                _section_tasks(b, d, part, lines, first_is_lead, width, holder[1] if holder and not names else None)
+                _section_tasks(b, d, part, lines, convention if part.start >= since else False, width,
+                               holder[1] if holder and not names else None)
         prefix = doc_prefix(d.number, used_prefixes)
         new = b.tasks[before:]
         new.sort(key=lambda t: (t["source_line"]))
@@ -345,6 +356,8 @@ def import_text(text: str, units=None, progress=None, name: str | None = None):
             t["id"] = f"{prefix}-{n:0{width_n}d}"
         result.documents.append({"number": d.number, "title": d.title, "plan_title": d.plan_title,
                                  "issued": d.issued, "issuer": d.issuer or _issuer_from(d.title)})
+        if d.number_line < 0:
+            result.documents[-1]["headerless"] = True
         if progress:
             progress(lines[d.end - 1].no if d.end else total, total)
     result.tasks = b.tasks

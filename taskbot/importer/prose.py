@@ -37,9 +37,11 @@ _LED_BY = re.compile(r"由(?P<a>[^,。;由]{2,40}?)(?:牵头|(?P<only>负责))(?
 _DATED = re.compile(r"(?:^|[。;])(?P<u>[^。;,由]{2,60}?)(?:要|应|应当|须|必须|需|务必)?(?:于|在|到)(?P<d>(?:\d{4}年)?(?:\d{1,2}月)?"
                     r"(?:\d{1,2}日)?(?:底|末)?(?:前|以前|之前))")
 _DUTY = re.compile(r"(?:^|[。;])(?P<u>[^。;,由]{2,60}?)(?:要|应当|应|须|具体)?负责(?P<what>[^。;]{4,})")
+_VERBS2 = r"(?:梳理|建立|制定|研究|开展|组织|做好|推进|推动|加强|完善|实施|落实|编制|出台|健全|统筹|抓好|对|共同)"
 _VERBS = (r"(?:建立|制定|研究|开展|共同|组织|负责|做好|推进|推动|加强|完善|实施|落实|对|按|进行|编制|每|定期|于|在|"
           r"抓好|健全|统筹|做|开|出台)")
-_SUBJECT = re.compile(rf"(?:^|[。;])(?P<u>[^。;,由“”《》]{{2,60}}?)(?:要|应当|应|须|必须|需要|务必|将|牵头(?![负会,;。]))(?:会同(?P<b>[^。;,]{{2,60}}?)(?={_VERBS}))?"
+_SUBJECT = re.compile(rf"(?:^|[。;])(?P<u>[^。;,由“”《》]{{2,60}}?)(?:(?:要|应当|应|须|必须|需要|务必|将|牵头(?![负会,;。]))"
+                      rf"(?:会同(?P<b>[^。;,]{{2,60}}?)(?={_VERBS}))?|会同(?P<b2>[^。;,]{{2,30}}?)(?={_VERBS2}))"
                       r"(?P<what>[^。;]{4,})")
 _SUBJECT_EVERY = re.compile(r"(?:^|[。;])(?P<u>[^。;,由“”《》]{2,60}?)(?P<what>(?:每(?:个|两个|双|隔)?(?:年|半年|季度?|月|周|旬)|定期)[^。;]{4,})")
 # a subject must name a government body: a level prefix, or a body's own word
@@ -117,11 +119,15 @@ def subject_sentences(text: str, skip: int = 0) -> list[Clause]:
             if not names:
                 continue
             roles = Roles(lead=names)
-            if m.groupdict().get("b"):
-                roles.cooperating = [n for n in split_names(_trim_to_unit(m.group("b"))) if looks_like_unit(n)]
+            b = m.groupdict().get("b") or m.groupdict().get("b2")
+            key = "b" if m.groupdict().get("b") else "b2"
+            if b:
+                roles.cooperating = [n for n in split_names(_trim_to_unit(b)) if looks_like_unit(n)]
+                if not roles.cooperating and re.fullmatch(r"(?:相关|有关|其他有关)(?:部门|单位)", b):
+                    roles.cooperating = [b]  # an open group, as the registry records it
             what = m.start("what")
-            if m.groupdict().get("b") and not roles.cooperating:
-                what = m.start("b") - 2
+            if b and not roles.cooperating:
+                what = m.start(key) - 2
             out.append(Clause(f.at(m.start("u")), f.end(_sentence_end(f.text, m.end())), roles, None, "subject",
                               what=f.at(what)))
     out.sort(key=lambda c: c.start)

@@ -155,8 +155,9 @@ def _title_below(lines: list[Line], i: int) -> tuple[int, int] | None:
     return k, e
 
 
-def find_documents(lines: list[Line]) -> list[Document]:
-    """Documents start at their header: issuer, title (`关于…`), number `X〔2018〕N号`, date."""
+def find_documents(lines: list[Line], name: str | None = None) -> list[Document]:
+    """Documents start at their header: issuer, title (`关于…`), number `X〔2018〕N号`, date. A text
+    without any header is one document, named by its title line or else by `name` (the file's)."""
     docs: list[Document] = []
     for i, ln in enumerate(lines):
         m = _NUMBER.match(ln.text)
@@ -195,9 +196,8 @@ def find_documents(lines: list[Line]) -> list[Document]:
         title = (issuer if head.startswith("关于") else "") + "".join(title_lines)
         number = f"{m.group('prefix')}〔{m.group('year')}〕{m.group('n')}号"
         docs.append(Document(number, title, issuer, issued, None, int(m.group("year")), start, body, number_line=i))
-    if not docs:
-        untitled = _untitled_document(lines)
-        docs = [untitled] if untitled else []
+    if not docs and lines:
+        docs = [_untitled_document(lines, name)]
     for a, b in zip(docs, docs[1:] + [None]):
         a.end = b.start if b else len(lines)
         if a.issued is None or not a.issuer:  # the date printed under the signature, at the end
@@ -216,29 +216,42 @@ def find_documents(lines: list[Line]) -> list[Document]:
     return docs
 
 
-def _untitled_document(lines: list[Line]) -> Document | None:
-    """A plan published without a number: its title is the first line naming a kind of document
-    (`…实施方案`, `…任务清单`), maybe wrapped onto a second line; the number is the title."""
+def _untitled_document(lines: list[Line], name: str | None = None) -> Document:
+    """A plan published or pasted without a number: its title is the first line naming a kind of
+    document (`…实施方案`, `…任务清单`), maybe wrapped onto a second line, or a first line that reads
+    as a title (short, no sentence punctuation, no heading number); without one, `name` names it.
+    The number is the title."""
+    found = None
     for k in range(min(len(lines), 6)):
         t = lines[k].text
-        if not 4 <= len(t) <= 60 or re.search(r"[。;,:]", t):
+        if _ANNEX.match(t):
+            continue
+        if heading_of(t) or (lines[k].cells and k and found is None):
+            break  # the items start: no title above them
+        if not 4 <= len(t) <= 60 or re.search(r"[。;,:]", t) or parse_date_line(t):
             continue
         title, body = t, k + 1
         if not _DOC_KIND.search(t) and body < len(lines) and _DOC_KIND.search(lines[body].text) \
                 and len(t + lines[body].text) <= 60 and not re.search(r"[。;,:]", lines[body].text):
             title, body = t + lines[body].text, body + 1
-        if not _DOC_KIND.search(title):
-            continue
-        issued = None
-        if body < len(lines) and lines[body].text.startswith("("):
-            issued = parse_date_line(lines[body].text)
-            body += 1 if issued else 0
-        years = Counter(re.findall(r"((?:19|20)\d\d)年", title)) or Counter(
-            re.findall(r"((?:19|20)\d\d)年", "".join(ln.text for ln in lines[:200])))
-        year = issued.year if issued else int(years.most_common(1)[0][0]) if years else 2000
-        issuer = title.split("关于")[0] if "关于" in title[1:] else ""
-        return Document(title, title, issuer, issued, None, year, k, body, number_line=-1)
-    return None
+        if _DOC_KIND.search(title):
+            found = (k, title, body)
+            break
+        if found is None and not lines[k].cells:
+            found = (k, title, body)  # a title line of no known kind (`…十条`, `…分工表`): kept unless a better one follows
+    if found:
+        k, title, body = found
+    else:
+        k, title, body = 0, name or "(无标题)", 0
+    issued = None
+    if body < len(lines) and lines[body].text.startswith("("):
+        issued = parse_date_line(lines[body].text)
+        body += 1 if issued else 0
+    years = Counter(re.findall(r"((?:19|20)\d\d)年", title)) or Counter(
+        re.findall(r"((?:19|20)\d\d)年", "".join(ln.text for ln in lines[:200])))
+    year = issued.year if issued else int(years.most_common(1)[0][0]) if years else 2000
+    issuer = title.split("关于")[0] if "关于" in title[1:] else ""
+    return Document(title, title, issuer, issued, None, year, k, body, number_line=-1)
 
 
 def _plan_title(doc: Document, lines: list[Line]) -> str | None:
