@@ -157,16 +157,18 @@ def test_unit_resolution_and_unresolved():
     r = load("sentences.txt", units())
     assert r.unresolved == {"某某一卡通公司": 1, "市长电话室": 1, "相关审批职能部门": 1}
     assert "unresolved names: 3" in r.summary()
-    # without a directory nothing is resolved and nothing is listed
-    assert load("sentences.txt").unresolved == {}
+    # without a directory every name is kept as printed and listed
+    assert load("sentences.txt").unresolved == {
+        "市数字办": 2, "市政府有关部门": 2, "市发展改革委": 1, "市财政局": 1, "各县(市、区)政府": 2, "市工信委": 1,
+        "市政务服务中心": 1, "相关审批职能部门": 1, "市城管局": 1, "某某一卡通公司": 1, "市长电话室": 1}
 
 
 def test_summary_lines():
     s = load("sentences.txt").summary()
     for words in ("documents: 1", "tasks: 7 (task 6, goal 1, target 0)", "dated: 4", "with milestones: 1",
-                  "recurring: 1", "unresolved names: 0"):
+                  "recurring: 1", "unresolved names: 11 (14 mentions)"):
         assert words in s
-    assert "no tasks found" in load("notasks.txt").summary()
+    assert "no assigned items found" in load("notasks.txt").summary()
 
 
 def test_dump_is_accepted_by_check(tmp_path):
@@ -451,18 +453,24 @@ def test_cli_utf16(tmp_path):
     assert len(yaml.safe_load(out.read_text(encoding="utf-8"))["tasks"]) == 3
 
 
+_NO_ITEMS = ("no assigned items found (numbered items naming their units, fields such as 牵头单位:, or a task "
+             "table with a 牵头单位 or 责任单位 column); nothing written")
+
+
 def test_cli_no_tasks(tmp_path):
     code, err, out = run(FIX / "notasks.txt", tmp_path)
-    assert code == 0 and "no tasks found" in err
-    assert yaml.safe_load(out.read_text(encoding="utf-8"))["tasks"] == []
+    assert code == 1 and f"import: {FIX / 'notasks.txt'}: {_NO_ITEMS}\n" in err
+    assert not out.exists()
 
 
 def test_cli_text_without_documents(tmp_path):
     src = tmp_path / "plain.txt"
     src.write_text("这是一段普通文字,没有公文头。\n", encoding="utf-8")
-    code, err, _ = run(src, tmp_path)
-    assert code == 0
-    assert f"import: {src}: no document headers found" in err and "no tasks found" in err
+    code, err, out = run(src, tmp_path)
+    assert code == 1 and not out.exists()
+    assert err.startswith(f"import: {src}: no document header (issuer, title, number such as 郑政文〔2018〕143号); "
+                          "read as one document named plain\n")
+    assert err.endswith(f"no assigned items found\nimport: {src}: {_NO_ITEMS}\n")
 
 
 def test_cli_bad_units_file(tmp_path):
@@ -796,9 +804,13 @@ BAD_INPUT = [
     ("whitespace", b" \r\n\t\n  \n", 1, "the file is empty", None),
     ("full-width spaces and a BOM", "\ufeff\u3000\u3000\r\n\u3000\n".encode("utf-8"), 1, "the file is empty", None),
     ("UTF-16 BOM only", "\ufeff".encode("utf-16-le"), 1, "the file is empty", None),
-    ("no tasks", _fixture("notasks.txt"), 0, "no tasks found", 0),
-    ("Big5", _TRAD.encode("big5"), 1, "cannot read the file: it looks like Big5 (traditional Chinese) text; save it as UTF-8",
-     None),
+    ("no tasks", _fixture("notasks.txt"), 1, _NO_ITEMS, None),
+    ("only headings", _fixture("headings_only.txt"), 1, _NO_ITEMS, None),
+    ("Big5", _TRAD.encode("big5"), 0, "Big5 (traditional Chinese) text; converted to simplified characters", 1),
+    ("traditional UTF-8", _fixture("traditional.txt"), 0, "traditional Chinese text; converted to simplified characters",
+     3),
+    ("Big5 fixture", _fixture("traditional.txt", "big5"), 0,
+     "Big5 (traditional Chinese) text; converted to simplified characters", 3),
     ("UTF-16 LE with BOM", b"\xff\xfe" + _fixture("ordinal.txt", "utf-16-le"), 0, "UTF-16 text; read as such", 6),
     ("UTF-16 BE with BOM", b"\xfe\xff" + _fixture("ordinal.txt", "utf-16-be"), 0, "UTF-16 text; read as such", 6),
     ("UTF-16 without BOM", _fixture("ordinal.txt", "utf-16-le"), 1,
@@ -816,7 +828,7 @@ def test_cli_input_variety(tmp_path, name, data, code, words, n):
     got, err, out = run(src, tmp_path)
     assert got == code, err
     if words:
-        assert (words if code == 0 and n == 0 else f"import: {src}: {words}") in err
+        assert f"import: {src}: {words}" in err
     if n is None:
         assert not out.exists()
     else:

@@ -29,7 +29,7 @@ _UNIT_END = re.compile(r"(?:政府|人民政府|局|委|委员会|办|办公室|
                        r"供电公司|片区|新区|开发区|区|县|市|署|组)$")
 _ROLE_WORD = re.compile(r"牵头会同|牵头|会同|配合|协助|参与|(?:结合实际|根据实际|因地制宜)落实|负责落实|负责|(?<=[府会局委厅部办])落实")
 _FILLER = re.compile(r"^(?:由|请|要|会同|和|及|以及|与|其他|另外)|(?:按照?(?:行政)?职责分工|按职能分工|按各自职责|分别|共同|具体|"
-                     r"要|等(?:其他)?(?:有关|相关)?(?:部门|单位)(?:和|及|、)?(?:有关|相关)?(?:部门|单位)?|等|参与|按职责|各司其职|"
+                     r"要|等(?:有关|相关|其他)?(?:部门|单位)|等|参与|按职责|各司其职|"
                      r"结合实际|根据实际|因地制宜)$")
 _AGENCY = re.compile(r"(?:局|委|办|厅|中心|院|馆|处|队|室|所|署)$")
 _KNOWN_PREFIX = re.compile(r"^(?:市|省|县|区|各|国家|中国|中央|全国|河南|郑州|团|共青团|人民|人行|驻)")
@@ -37,7 +37,7 @@ _KNOWN_PREFIX = re.compile(r"^(?:市|省|县|区|各|国家|中国|中央|全国
 _VERTICAL = re.compile(r"银保监|银监|保监|证监|人民银行|人行|海关|调查总?队|通信管理局|邮政管理局|气象局|税务局|分行|支行|监管局$")
 # clause words: a name that holds them is a sentence, not a unit (`职能部门应在规定时限内按程序完成…本部门`)
 _CLAUSE_WORDS = re.compile(r"应(?!急)|须|(?<!重)要(?!素)|在规定|时限|程序|完成|会同|负责|牵头|配合|按照|根据|通过|进行|开展|"
-                           r"结合实际|落实|上报|报送|本部门|本单位|机制|制度")
+                           r"结合实际|落实|上报|报送|本部门|本单位|机制")
 
 
 @dataclass
@@ -93,10 +93,17 @@ def looks_like_unit(name: str) -> bool:
 _MARKER = re.compile(r"^(?:第[一二三四五六七八九十百]+[章条节]|[一二三四五六七八九十]+、|\([一二三四五六七八九十\d]+\)|\d{1,2}\.)")
 
 
+# `人力资源社会保障部等有关部门和单位`: the unit, and a remainder that names nobody in particular
+_ETC = re.compile(r"等(?:其他)?(?:有关|相关)?(?:部门|单位)(?:和|及|、)(?:有关|相关)?(?:部门|单位)$")
+
+
 def _clean_name(p: str) -> str:
     p = _MARKER.sub("", p.strip(" 。:"))
     if "由" in p[1:]:
         p = p.rsplit("由", 1)[1]
+    m = _ETC.search(p)
+    if m and looks_like_unit(p[:m.start()]):
+        p = p[:m.start()]
     for _ in range(3):
         p = _FILLER.sub("", p)
     return re.sub(r"\((?:牵头|负责|配合|召集|组长单位)\)$", "", p)

@@ -116,6 +116,9 @@ def subject_sentences(text: str, skip: int = 0) -> list[Clause]:
     for pat in (_SUBJECT, _SUBJECT_EVERY):
         for m in pat.finditer(f.text):
             names = _gov_units(m.group("u"))
+            if not names:  # a heading run into its first sentence: `(二)…动态调整机制职能部门应当…`
+                g = _GENERIC_TAIL.search(m.group("u"))
+                names = [g.group(0)] if g and _MARKED.match(m.group("u")) else []
             if not names:
                 continue
             roles = Roles(lead=names)
@@ -136,6 +139,10 @@ def subject_sentences(text: str, skip: int = 0) -> list[Clause]:
         if not any(k.start <= c.start < k.end for k in keep):
             keep.append(c)
     return keep
+
+
+_GENERIC_TAIL = re.compile(r"(?:各|相关|有关)?(?:职能|主管|行政主管|审批)部门$")
+_MARKED = re.compile(r"^(?:\([一二三四五六七八九十\d]{1,3}\)|[一二三四五六七八九十]{1,3}、|\d{1,2}[.、])")
 
 
 def _from(f: _Flat, skip: int) -> _Flat:
