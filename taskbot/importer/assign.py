@@ -85,6 +85,9 @@ _NOT_UNIT = re.compile(r"^(?:各|本|该|其)?(?:牵头|责任|配合|有关|相
 
 
 def looks_like_unit(name: str) -> bool:
+    m = re.fullmatch(r"(.{2,20})\((.{3,20})\)", name)  # `省市场监管局(省知识产权局)`: a unit with its second name
+    if m and _UNIT_END.search(m.group(2)) and "、" not in m.group(2):
+        return looks_like_unit(m.group(1)) and looks_like_unit(m.group(2))
     return 2 <= len(name) <= 30 and not _NOT_UNIT.search(name) and not re.search(r"\d|年|月|。|:", name) and "。" not in name and bool(_UNIT_END.search(name)) \
         and not _CLAUSE_WORDS.search(name) \
         and not re.match(r"^(?:对|在|将|把|为|从|以|按|通过|加强|建立|推进|制定|完善|开展|实行|含|包括|包含|不含|除|如|即|例如|其中|涉及)", name)
@@ -411,8 +414,9 @@ def convention_from(lines: list[str]):
     kind = first_is_lead_convention(text[m.start():])
     start = max(text.rfind("。", 0, m.start()), text.rfind(";", 0, m.start())) + 1
     i = next(k for k, e in enumerate(ends) if e > m.start())
-    j = next((k for k, e in enumerate(ends) if e > text.find("。", m.end())), len(lines) - 1) \
-        if "。" in text[m.end():] else len(lines) - 1
+    stop = text.find("。", m.end())
+    stop = ends[i] - 1 if stop < 0 or stop >= ends[i] else stop  # the sentence ends at its full stop or line end
+    j = next(k for k, e in enumerate(ends) if e > stop)
     if _WHOLE.search(text[start:m.start()]) or j >= len(lines) - 1:
         return kind, 0
     return kind, i

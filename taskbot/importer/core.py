@@ -102,7 +102,7 @@ def free_deadline(text: str, year: int) -> Deadline:
             for k in range(s, e):
                 masked[k] = "□"
     if not keep:
-        m = re.search(r"试点全程|长期坚持|长期|持续推进|逐年推进|常态化", flat)
+        m = re.search(r"试点全程|(?<![中短])长期坚持|(?<![中短])长期(?![贷债限性])|持续推进|逐年推进|常态化", flat)
         every, span = parse_every(flat)
         if span:
             m = re.compile(r"以前|之前|前|末|底").match(flat, span[1])
@@ -335,7 +335,7 @@ def import_text(text: str, units=None, progress=None, name: str | None = None):
             for row in rows:
                 roles = assign.apply_convention(assign.Roles(**row_roles(row)), convention if lo >= since else False)
                 text = _flat(row.task).strip(" ,;。")
-                b.add(d, f"{ref}/{row.number}", _title(text, None), text or None, roles,
+                b.add(d, f"{ref}/{row.number}" if ref else str(row.number), _title(text, None), text or None, roles,
                       parse_deadline(row.due_words, d.year), "task", lines[row.line_index].no)
         holder = None  # (ref, names) of a `X职责` heading: its numbered items are X's duties
         for s in secs:

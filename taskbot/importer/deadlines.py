@@ -209,6 +209,9 @@ def parse_deadline(text: str, year: int) -> Deadline:
     hits = _join_ranges(flat, [h for h in hits if h not in starts])
     if not hits:
         words = flat.strip("。,，;；") or None
+        if espan and flat[espan[0]:espan[1]] == "每年" \
+                and re.fullmatch(r"(?!年底|年末|底|末)[\u4e00-\u9fff]{1,6}?(?:前|以前|之前|期间)[。;,]?", flat[espan[1]:]):
+            return Deadline(None, words, (), None)  # `每年汛期前`: a yearly term of no fixed date
         if espan:
             m = re.compile(r"前|以前|之前|末|底").match(flat, espan[1])
             lo = starts[0][0] if starts and starts[0][0] < espan[0] else espan[0]
