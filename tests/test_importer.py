@@ -640,8 +640,9 @@ MORE_CASES = [
     ('ordinal.txt', '二一要', '压实属地责任', 't', ['各区人民政府'], [], [], '2021-06-30', '6月底前', None),
     ('ordinal.txt', '二二要', '加强考核评价', 't', ['市城市管理委'], [], [], None, '每季度', 'quarterly'),
     ('ordinal.txt', '二三要', '加大资金投入', 't', ['市财政局'], [], [], None, None, None),
-    # council.txt: `注:排在第一位的部门为牵头部门` under an appendix table with one 责任部门 column
-    ('council.txt', '一', '促进流通新业态新模式', 't', ['商务部'], ['国家发展改革委', '自然资源部'], [], None, None, None),
+    # council.txt: `注:排在第一位的部门为牵头部门` under an appendix table with one 责任部门 column: the note
+    # speaks of that table; `(A、B、C按职责分工负责)` above it are joint leads
+    ('council.txt', '一', '促进流通新业态新模式', 't', ['商务部', '国家发展改革委', '自然资源部'], [], [], None, None, None),
     ('council.txt', '二', '推动传统流通企业创新', 't', ['商务部'], [], ['市场监管总局', '国家邮政局'], None, None, None),
     ('council.txt', '三', '改造提升商业步行街', 't', ['商务部'], [], [], '2020-12-31', '2020年底前', None),
     ('council.txt', '附件/1', '制定出台推动步行街改', 't', ['商务部'], ['住房城乡建设部'], [],
@@ -974,14 +975,15 @@ def test_other_governments_items(fixture, line, ref, title, lead, resp, coop, du
 
 
 def test_evaluation_set():
-    """Every fixture with the items a reader finds in it: found, right lead, right units >= 90 % each
-    (measured: 100 % each on 161 items of 27 texts)."""
+    """Every fixture with the items a reader finds in it: found, right lead, right units >= 90 % each.
+    The `heldout_` texts were written after the importer was changed for the others."""
     from taskbot.importer.evaluate import evaluate
     total, per = evaluate()
-    assert len(per) >= 27 and total.items >= 150
-    print(f"\nevaluation set: {total.line()}")
+    assert len(per) >= 32 and total.items >= 190
+    held, _ = evaluate(only="heldout_")
+    print(f"\nevaluation set: {total.line()}\nheld out:       {held.line()}")
     for name, s in per.items():
-        assert s.found == s.items, (name, s.misses)
+        assert s.found == s.items or name.startswith("heldout_"), (name, s.misses)
     assert min(total.pct(total.found), total.pct(total.lead), total.pct(total.units)) >= 90, total.line()
 
 
@@ -995,6 +997,7 @@ def test_undated_items_are_kept():
     (["一、甲。(A局、B局)", "排在第一位的部门为牵头部门", "1.乙。"], "responsible", 1),
     (["一、甲。(A局、B局)", "本方案各项任务中排在第一位的为牵头单位。", "二、乙。"], "responsible", 0),
     (["一、甲。(A局、B局)", "注:排在第一位的部门为牵头部门。", "附件"], "responsible", 0),
+    (["一、甲。(A局、B局)", "附件", "1\t乙\tA局、B局", "注:排在第一位的部门为牵头部门。"], "responsible", 1),
     (["一、甲。(A局、B局)", "二、乙。(A局、B局)", "列第一位者为牵头单位。"], "responsible", 0),
     (["一、甲。(A局、B局)"], False, 0),
 ])

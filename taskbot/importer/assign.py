@@ -295,7 +295,7 @@ def bracket_clauses(text: str, first_is_lead=False) -> list[Clause]:
             head, _, tail = body.rpartition(";")
             if _loose_due(tail):
                 body, due = head, tail
-        at_end = re.match(r"\s*(?:[。;]|$)", text[e:e + 2]) or text[:s].rstrip().endswith(("。", ";"))
+        at_end = re.match(r"[ \t]*(?:[。;]|\n|$)", text[e:e + 2]) or text[:s].rstrip().endswith(("。", ";"))
         names = split_names(body) if at_end and body and len(body) <= 120 else []
         if names and all(looks_like_unit(n) for n in names) and not _CLAUSE_END.search(body):
             # a bare list of units closing an item: `…机制。(市发展改革委、市财政局)`
@@ -395,14 +395,16 @@ def first_is_lead_convention(doc_text: str):
     return "cooperating" if rest and rest.group("kind") in ("配合", "协办", "参与") else "responsible"
 
 
-_WHOLE = re.compile(r"本(?:通知|方案|意见|措施|计划|要点|文件|办法|细则|清单|表)|上述|以上|上表|附表|附件|注")
+_WHOLE = re.compile(r"本(?:通知|方案|意见|措施|计划|要点|文件|办法|细则|清单)|上述|以上")
+_ANNEX_LINE = re.compile(r"^附\s*件\s*\d{0,2}[:.]?$")
 
 
 def convention_from(lines: list[str]):
     """(role of the other units, index of the first line it governs) when the text says the
     first-listed unit leads, else (False, 0). It governs from its sentence to the end of the
-    text; a sentence that speaks of the whole text (`本方案各项任务中…`, `注:…`, `上述…`) or
-    closes it (no line follows) governs all of it (index 0)."""
+    text; a sentence that speaks of the whole text (`本方案各项任务中…`, `上述…`) governs all of
+    it (index 0); a note that closes the text or an annex (`注:…`, or no line follows) governs
+    the annex it closes (from its `附件` line), or all of the text outside annexes."""
     ends, pos = [], 0
     for t in lines:
         pos += len(t)
@@ -414,10 +416,15 @@ def convention_from(lines: list[str]):
     kind = first_is_lead_convention(text[m.start():])
     start = max(text.rfind("。", 0, m.start()), text.rfind(";", 0, m.start())) + 1
     i = next(k for k, e in enumerate(ends) if e > m.start())
+    start = max(start, ends[i - 1] if i else 0)  # and at its line's start
     stop = text.find("。", m.end())
     stop = ends[i] - 1 if stop < 0 or stop >= ends[i] else stop  # the sentence ends at its full stop or line end
     j = next(k for k, e in enumerate(ends) if e > stop)
-    if _WHOLE.search(text[start:m.start()]) or j >= len(lines) - 1:
+    note = re.match(r"\(?注[::]?", text[start:m.start()].lstrip("(")) or text[start:m.start()].startswith(("注", "(注"))
+    if note or j >= len(lines) - 1:
+        annex = next((k for k in range(i, -1, -1) if _ANNEX_LINE.match(lines[k])), None)
+        return kind, annex or 0
+    if _WHOLE.search(text[start:m.start()]):
         return kind, 0
     return kind, i
 

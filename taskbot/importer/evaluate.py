@@ -1,7 +1,7 @@
 """How well the importer reads documents whose assigned items are known: an evaluation set of
 fixture texts and, per text, the items a reader finds in it (`tests/fixtures/import/expected.yaml`).
 
-    python -m taskbot.importer.evaluate [EXPECTED.yaml]
+    python -m taskbot.importer.evaluate [EXPECTED.yaml] [--only PREFIX]
 
 prints, per text and in all: the share of the expected items found (an imported task or target
 starting on the item's line), of those with the right lead units, and with the right set of units
@@ -87,10 +87,13 @@ def load_fixture(path: Path, units=None):
     return import_text(text, units, name=path.stem)
 
 
-def evaluate(expected_path: Path = DEFAULT) -> tuple[Score, dict]:
+def evaluate(expected_path: Path = DEFAULT, only: str = "") -> tuple[Score, dict]:
+    """Scores of the texts of the evaluation set (those whose names start with `only`)."""
     spec = yaml.safe_load(expected_path.read_text(encoding="utf-8"))
     total, per = Score(misses=[]), {}
     for name, items in spec.items():
+        if not name.startswith(only):
+            continue
         s = score(load_fixture(expected_path.parent / name).tasks, items)
         per[name] = s
         total.add(s)
@@ -98,9 +101,14 @@ def evaluate(expected_path: Path = DEFAULT) -> tuple[Score, dict]:
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = list(sys.argv[1:] if argv is None else argv)
+    only = ""
+    if "--only" in argv:
+        k = argv.index("--only")
+        only = argv[k + 1] if k + 1 < len(argv) else ""
+        del argv[k:k + 2]
     path = Path(argv[0]) if argv else DEFAULT
-    total, per = evaluate(path)
+    total, per = evaluate(path, only)
     for name, s in per.items():
         print(f"{name:28s} {s.line()}")
         for line, why in s.misses:
