@@ -205,9 +205,10 @@ def _section_tasks(b: _Builder, doc: Document, sec: Section, lines: list[Line], 
         return
     pos = 0
     for c in clauses:
-        own = c.form in _PROSE and c.start > heading_end and text.rfind("。", heading_end, c.start) > heading_end
+        own = c.form in _PROSE and c.start > heading_end and (text.rfind("。", heading_end, c.start) > heading_end
+                                                              or (len(clauses) > 1 and text[heading_end] == "\n"))
         if c.form in _PROSE and (len(clauses) > 1 or own):  # the unit's own sentence: its terms, its line
-            s = max(text.rfind("。", 0, c.start) + 1, pos)
+            s = max(text.rfind("。", 0, c.start) + 1, pos, heading_end if c.start > heading_end else 0)
             e = text.find("。", c.end)
             seg_lo, seg_hi, detail = s, (len(text) if e < 0 else e + 1), None
         elif c.form in _PROSE:

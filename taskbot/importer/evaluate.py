@@ -53,7 +53,12 @@ def score(tasks: list[dict], expected: list[dict]) -> Score:
     that starts on its line, the best-agreeing one first."""
     s = Score(items=len(expected), misses=[])
     used: set = set()
-    for want in expected:
+    # items that some task on their line agrees with wholly take it first; then the others
+    exact = [any(True for t in tasks if t["source_line"] == w["line"] and t["kind"] != "goal"
+                 and _names(t["lead"]) == _names(w.get("lead"))
+                 and _names(t["lead"] + t["responsible"] + t["cooperating"]) == _names(w.get("units") or w.get("lead")))
+             for w in expected]
+    for want in [w for w, x in zip(expected, exact) if x] + [w for w, x in zip(expected, exact) if not x]:
         lead, units = _names(want.get("lead")), _names(want.get("units") or want.get("lead"))
         cands = [k for k, t in enumerate(tasks) if k not in used and t["kind"] != "goal"
                  and t["source_line"] == want["line"]]

@@ -45,7 +45,10 @@ _SUBJECT = re.compile(rf"(?:^|[。;])(?P<u>[^。;,由“”《》]{{2,60}}?)(?:(
                       r"(?P<what>[^。;]{4,})")
 _SUBJECT_EVERY = re.compile(r"(?:^|[。;])(?P<u>[^。;,由“”《》]{2,60}?)(?P<what>(?:每(?:个|两个|双|隔)?(?:年|半年|季度?|月|周|旬)|定期)[^。;]{4,})")
 # a subject must name a government body: a level prefix, or a body's own word
-_GOV = re.compile(r"^(?:市|省|县|区|州|盟|旗|乡|镇|各|全市|全省|全县|全区|自治区)|(?:部门|机构|政府|管委会)$")
+_GOV = re.compile(r"^(?:市|省|县|区|州|盟|旗|乡|镇|各|全市|全省|全县|全区|自治区|国家|国务院)|(?:部门|机构|政府|管委会)$|"
+                  r"^[\u4e00-\u9fff]{2,10}部$")
+# local governments named as a whole: `各地要于6月底前…` (kept as printed; only with a term of their own)
+_COLLECTIVE = re.compile(r"各地(?:区)?|各省(?:、自治区、直辖市)?|各市、?县(?:\(市、区\))?|各地市")
 
 
 def _gov_units(s: str) -> list[str]:
@@ -90,7 +93,11 @@ def dated_sentences(text: str, skip: int = 0) -> list[Clause]:
     out = []
     for m in _DATED.finditer(f.text):
         names = split_names(m.group("u"))
-        if names and all(looks_like_unit(n) for n in names):
+        if _COLLECTIVE.fullmatch(m.group("u")):
+            names = [m.group("u")]
+        elif not (names and all(looks_like_unit(n) for n in names)):
+            names = []
+        if names:
             out.append(Clause(f.at(m.start("u")), f.end(m.end()), Roles(lead=names), m.group("d"), "dated",
                               what=f.at(m.end())))
     return out
@@ -104,7 +111,8 @@ def duty_sentences(text: str, skip: int = 0) -> list[Clause]:
         u = re.sub(r"按照?(?:行政)?职责分工$|分别$|共同$", "", m.group("u"))
         names = split_names(u)
         if names and all(looks_like_unit(n) for n in names):
-            out.append(Clause(f.at(m.start("u")), f.end(_sentence_end(f.text, m.end())), Roles(lead=names), None,
+            roles = _more_roles(Roles(lead=names), m.group("what"))
+            out.append(Clause(f.at(m.start("u")), f.end(_sentence_end(f.text, m.end())), roles, None,
                               "duty", what=f.at(m.start("what"))))
     return out
 
@@ -131,6 +139,7 @@ def subject_sentences(text: str, skip: int = 0) -> list[Clause]:
             what = m.start("what")
             if b and not roles.cooperating:
                 what = m.start(key) - 2
+            roles = _more_roles(roles, m.group("what"))
             out.append(Clause(f.at(m.start("u")), f.end(_sentence_end(f.text, m.end())), roles, None, "subject",
                               what=f.at(what)))
     out.sort(key=lambda c: c.start)
@@ -139,6 +148,34 @@ def subject_sentences(text: str, skip: int = 0) -> list[Clause]:
         if not any(k.start <= c.start < k.end for k in keep):
             keep.append(c)
     return keep
+
+
+_MORE_SUBJECT = re.compile(r"[,;](?P<u>[^,;。“”《》]{2,30}?)(?:要|应当|应|须|负责)(?:会同(?P<b>[^,;。]{2,30}?)"
+                           rf"(?={_VERBS2}))?")
+_HELPS = re.compile(r"(?:加强|做好|积极|主动|密切)?(?:横向|协调)?(?:配合|协助|协同|支持配合)")
+_MORE_COOP = re.compile(r"[,;](?P<u>[^,;。“”《》]{2,40}?)(?:配合|协助|参与)(?:做好|开展|实施|落实|推进|$|[,;。])")
+
+
+def _more_roles(roles: Roles, rest: str) -> Roles:
+    """More units in the rest of the sentence: `…,民政部要会同有关部门加强指导` (another lead and
+    its partners), `…,市市场监管局配合做好登记注册服务` (cooperating)."""
+    for m in _MORE_SUBJECT.finditer(rest):
+        names = _gov_units(m.group("u"))
+        if names and _HELPS.match(rest, m.end()):  # `…,市级相关审批职能部门要加强横向配合`
+            roles.cooperating += [n for n in names if n not in roles.cooperating and n not in roles.lead]
+            continue
+        roles.lead += [n for n in names if n not in roles.lead]
+        if names and m.group("b"):
+            b = m.group("b")
+            more = [n for n in split_names(_trim_to_unit(b)) if looks_like_unit(n)]
+            if not more and re.fullmatch(r"(?:相关|有关|其他有关)(?:部门|单位)", b):
+                more = [b]
+            roles.cooperating += [n for n in more if n not in roles.cooperating and n not in roles.lead]
+    for m in _MORE_COOP.finditer(rest):
+        names = split_names(m.group("u"))
+        if names and all(looks_like_unit(n) for n in names):
+            roles.cooperating += [n for n in names if n not in roles.cooperating and n not in roles.lead]
+    return roles
 
 
 _GENERIC_TAIL = re.compile(r"(?:各|相关|有关)?(?:职能|主管|行政主管|审批)部门$")

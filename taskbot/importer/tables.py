@@ -201,6 +201,12 @@ def _cell_rows(lines: list[Line], j: int, hi: int, kinds: list) -> tuple[int, li
                 texts[-1][last_col] += ln.text   # a cell's text broken onto its own line
                 j += 1
                 continue
+            open_cell = next((c for c, k in enumerate(kinds) if k in ("lead", "responsible", "cooperating")
+                              and re.search(r"[、,]$", texts[-1][c])), None) if rows else None
+            if open_cell is not None and not cm and _units_line(ln.text):
+                texts[-1][open_cell] += ln.text  # a units cell wrapped onto its own line, under its column
+                j += 1
+                continue
             if cm and j + 1 < hi and len(lines[j + 1].cells) >= 2:
                 cat = cm.group(1) or cm.group(2)  # a category row: `一、优化政务服务`
                 j += 1
