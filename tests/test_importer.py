@@ -1002,7 +1002,7 @@ def test_undated_items_are_kept():
     (["一、甲。(A局、B局)"], False, 0),
 ])
 def test_first_listed_leads_from_its_sentence_on(text, kind, since):
-    from taskbot.importer.assign import convention_from
+    from taskbot.importer.convention import convention_from
     assert convention_from(text) == (kind, since)
 
 

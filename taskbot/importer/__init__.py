@@ -1,9 +1,13 @@
 """`taskbot import`: gazette-style Chinese policy text -> a `tasks.yaml` registry draft.
 
-Rule-based and offline: text.py cleans PDF text and cuts documents and sections,
-assign.py reads assignment forms, deadlines.py deadline words, targets.py indicator annexes, goals.py plan goals,
-indicator tables, per-unit breakdowns and duty lists,
-core.py puts them together.
+Rule-based and offline: text.py cleans PDF text and cuts documents and sections (a text without
+any header is one document, named by its title line or its file), assign.py reads assignment forms,
+convention.py the "first listed leads" convention, tables.py task tables (PDF-flattened, or tab- and
+space-separated in any column order), prose.py assignments in running sentences, deadlines.py
+deadline words, targets.py indicator annexes, goals.py plan goals, indicator tables, per-unit
+breakdowns and duty lists, places.py whose document it is (another government's names are kept as
+printed), traditional.py traditional Chinese via OpenCC, core.py puts them together; evaluate.py
+scores the importer on an evaluation set of texts with known items.
 """
 
 from __future__ import annotations
