@@ -975,15 +975,16 @@ def test_other_governments_items(fixture, line, ref, title, lead, resp, coop, du
 
 
 def test_evaluation_set():
-    """Every fixture with the items a reader finds in it: found, right lead, right units >= 90 % each.
-    The `heldout_` texts were written after the importer was changed for the others."""
+    """Every fixture with the items a reader finds in it: all found; right lead, right units >= 90 %
+    each. The `heldout` texts were written after the importer was changed for the others (figures
+    of their first, blind run in the commit messages)."""
     from taskbot.importer.evaluate import evaluate
     total, per = evaluate()
-    assert len(per) >= 32 and total.items >= 190
-    held, _ = evaluate(only="heldout_")
-    print(f"\nevaluation set: {total.line()}\nheld out:       {held.line()}")
+    assert len(per) >= 35 and total.items >= 200
+    others, _ = evaluate(since="headerless_prov.txt")
+    print(f"\nevaluation set: {total.line()}\nother governments' texts: {others.line()}")
     for name, s in per.items():
-        assert s.found == s.items or name.startswith("heldout_"), (name, s.misses)
+        assert s.found == s.items, (name, s.misses)
     assert min(total.pct(total.found), total.pct(total.lead), total.pct(total.units)) >= 90, total.line()
 
 
@@ -1119,3 +1120,17 @@ def test_cli_headerless_plan(tmp_path):
         {"units": [{"name": n, "kind": "other"} for n in names]}, allow_unicode=True), encoding="utf-8")
     registry, diags = check_files(str(out), str(tmp_path / "units.yaml"))
     assert registry is not None and len(registry.tasks) == 7, "\n".join(map(str, diags))
+
+
+@pytest.mark.parametrize("text,lead,coop", [
+    ("三、培育主体。市商务局负责培育品牌连锁便利店,市市场监管局配合做好登记注册服务。", ["市商务局"], ["市市场监管局"]),
+    ("三、储备物资。区应急管理局负责采购储备防汛物资,区财政局保障所需经费。", ["区应急管理局", "区财政局"], []),
+    ("(七)加强督促落实。各省级人民政府要将养老服务纳入规划,民政部要会同有关部门加强工作指导。",
+     ["各省级人民政府", "民政部"], ["有关部门"]),
+    ("(二)加强统筹协调。市工信委要发挥好沟通协调职能,市级相关审批职能部门要加强横向配合。", ["市工信委"],
+     ["市级相关审批职能部门"]),
+    ("四、加强值班。汛期各单位实行24小时值班制度,区应急管理局每日通报值班情况。", ["区应急管理局"], []),
+])
+def test_more_units_in_the_rest_of_a_sentence(text, lead, coop):
+    r = import_text("某某区人民政府关于做好有关工作的通知\n某区政〔2023〕1号\n" + text + "\n")
+    assert [(t["lead"], t["cooperating"]) for t in r.tasks] == [(lead, coop)]
