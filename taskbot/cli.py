@@ -16,8 +16,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "Load the registry and the unit directory, print every problem as PATH:LINE:COL: error: MESSAGE "
               "and exit 1 if there was an error."),
     "import": ("draft a registry from gazette-style policy text",
-               "Read Chinese policy documents (UTF-8 or GB18030 text) and write a registry draft in the "
-               "tasks.yaml format, with source_line on every task."),
+               "Read Chinese policy documents (UTF-8, GB18030 or Big5 text; traditional characters are converted) "
+               "and write a registry draft in the tasks.yaml format, with source_line on every task; exit 1 "
+               "when no assigned item was found."),
     "simulate": ("preview every reminder the planner would send in a period",
                  "Run the planner over a period against the current registry, as if every unit had one "
                  "liaison, and print every delivery."),
