@@ -1045,6 +1045,8 @@ def test_other_governments_names_are_never_mapped_to_the_directory():
     assert r.unresolved["发展改革委"] == 1 and r.unresolved["人力资源社会保障部"] == 9
     r = load_file("headerless_prov.txt", directory)  # no issuer: its names say it is a province's
     assert "省财政厅" in r.unresolved and "省有关单位" in r.unresolved
+    r = load("fields.txt", directory)  # another city's 市规划局 is not Zhengzhou's
+    assert r.tasks[0]["lead"] == ["市规划局", "市城管局"] and r.unresolved["市规划局"] == 2
     # the city's own documents still resolve through it
     own = import_text("郑州市人民政府关于加强管理的通知\n郑政〔2018〕9号\n一、加强管理。(发展改革委、财政局按职责分工负责)\n",
                       directory)
