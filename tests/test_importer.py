@@ -1083,22 +1083,26 @@ def test_task_tables_any_column_order_and_header_words(header, row, lead, resp, 
             for t in r.tasks] == [("推行一网通办", lead, resp, coop, due)]
 
 
-def _docx_bytes() -> bytes:
+def _zip_bytes(*members) -> bytes:
     import zipfile
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("word/document.xml", "<w:document/>")
+        for name, body in members:
+            z.writestr(name, body)
     return buf.getvalue()
 
 
 @pytest.mark.parametrize("name,data,kind", [
-    ("plan.docx", _docx_bytes(), "Word"),
+    ("plan.docx", _zip_bytes(("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<w:document/>")), "Word"),
+    ("plan.xlsx", _zip_bytes(("[Content_Types].xml", "<Types/>"), ("xl/workbook.xml", "<workbook/>")), "Excel"),
+    ("plan.odt", _zip_bytes(("mimetype", "application/vnd.oasis.opendocument.text"), ("content.xml", "<x/>")),
+     "OpenDocument"),
     ("plan.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "Word"),
     ("plan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "PDF"),
     ("plan.txt", b"%PDF-1.4\n", "PDF"),  # by its bytes, whatever its name
 ])
 def test_cli_word_or_pdf_given_by_mistake(tmp_path, name, data, kind):
+    """Word, Excel, OpenDocument and PDF files (known by their bytes) are refused with the fix."""
     src = tmp_path / name
     src.write_bytes(data)
     code, err, out = run(src, tmp_path)
@@ -1136,3 +1140,11 @@ def test_cli_headerless_plan(tmp_path):
 def test_more_units_in_the_rest_of_a_sentence(text, lead, coop):
     r = import_text("某某区人民政府关于做好有关工作的通知\n某区政〔2023〕1号\n" + text + "\n")
     assert [(t["lead"], t["cooperating"]) for t in r.tasks] == [(lead, coop)]
+
+
+def test_cli_zip_given_by_mistake(tmp_path):
+    src = tmp_path / "plan.zip"
+    src.write_bytes(_zip_bytes(("plan.txt", "一、加强管理。")))
+    code, err, out = run(src, tmp_path)
+    assert (code, err) == (1, f"import: {src}: cannot read the file: it is a ZIP archive, not text; unpack it and "
+                              "import the text file inside\n")

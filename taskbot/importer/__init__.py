@@ -168,7 +168,8 @@ def read_text(raw: bytes) -> tuple[str, str | None, str | None]:
 
 
 def binary_document(raw: bytes) -> str | None:
-    """'Word' or 'PDF' when the bytes are such a file (by their signature), else None."""
+    """'Word', 'Excel', 'OpenDocument', 'PDF' or 'ZIP' when the bytes are such a file (by their
+    signature), else None."""
     if raw.startswith(b"%PDF-"):
         return "PDF"
     if raw.startswith(b"PK\x03\x04") and b"word/" in raw[:65536]:
@@ -179,6 +180,8 @@ def binary_document(raw: bytes) -> str | None:
         return "Word"
     if raw.startswith(b"PK\x03\x04") and b"xl/" in raw[:65536]:
         return "Excel"
+    if raw.startswith(b"PK\x03\x04") and b"application/vnd.oasis.opendocument" in raw[:200]:
+        return "OpenDocument"
     if raw.startswith(b"PK\x03\x04"):
         return "ZIP"
     return None
