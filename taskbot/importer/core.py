@@ -307,7 +307,6 @@ def import_text(text: str, units=None, progress=None, name: str | None = None):
                                "".join(ln.text for ln in lines[d.body:min(d.end, d.body + 400)]))
         convention, since = assign.convention_from([ln.text for ln in lines[d.body:d.end]])
         since += d.body  # the convention governs lines[since:]
-        first_is_lead = convention
         before = len(b.tasks)
         secs = sections(lines, d.body, d.end, width)
         annex_ranges = []
