@@ -11,6 +11,11 @@ from .yamlsrc import Source
 UNIT_KINDS = ("department", "district", "zone", "other")
 _UNIT_KEYS = {"name": True, "full_name": False, "aliases": False, "kind": True}
 _GROUP_KEYS = {"name": True, "aliases": False, "members": True}
+MAX_NAME = 200  # characters of a name, alias or full name (docs/registry.md)
+
+
+def _too_long(what: str, text: str) -> str:
+    return f"{what} is too long: {len(text):,} characters, at most {MAX_NAME}; shorten it (it starts {show(text[:20] + '…')})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +99,9 @@ def _strings(problems: Problems, value, path: tuple, what: str) -> tuple[str, ..
         return ()
     out = []
     for i, item in enumerate(value):
-        if isinstance(item, str) and item.strip():
+        if isinstance(item, str) and len(item.strip()) > MAX_NAME:
+            problems.add(path + (i,), _too_long(what, item.strip()))
+        elif isinstance(item, str) and item.strip():
             out.append(sys.intern(item.strip()))
         else:
             problems.add(path + (i,), f"{what} must hold non-empty names, got {show(item)}")
@@ -121,7 +128,9 @@ def _entries(problems: Problems, data: dict, key: str, allowed: dict) -> list[tu
         for k, required in allowed.items():
             if required and k not in entry:
                 problems.add(path, f"{key[:-1]} is missing required key '{k}'")
-        if isinstance(entry.get("name"), str) and entry["name"].strip():
+        if isinstance(entry.get("name"), str) and len(entry["name"].strip()) > MAX_NAME:
+            problems.add(path + ("name",), _too_long("'name'", entry["name"].strip()))
+        elif isinstance(entry.get("name"), str) and entry["name"].strip():
             out.append((path, entry))
         elif "name" in entry:
             problems.add(path + ("name",), f"'name' must be a non-empty string, got {show(entry['name'])}")
@@ -162,6 +171,9 @@ def parse_units(source: Source) -> tuple[UnitDirectory | None, Problems]:
         full = e.get("full_name") or name
         if not isinstance(full, str):
             problems.add(path + ("full_name",), f"'full_name' must be a string, got {show(full)}")
+            full = name
+        elif len(full) > MAX_NAME:
+            problems.add(path + ("full_name",), _too_long("'full_name'", full))
             full = name
         aliases = _strings(problems, e.get("aliases"), path + ("aliases",), "aliases")
         claim(name, name, path + ("name",))
