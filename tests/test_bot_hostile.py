@@ -1,0 +1,62 @@
+"""Hostile input to the bot and the CLI: typed numbers out of range, forged buttons, group bystanders.
+
+The real PTB application against the Bot API emulator (tests/tgemu.py), as in tests/test_bot.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_bot import BOT, COORD, GROUP, LIAISON, REFUSAL, STRANGER, cfg, nine, run, running  # noqa: F401
+from tests.test_cli import taskbot
+
+STALE = "此按钮不在这条消息上(或已失效),未作任何更改。请发送 /tasks 获取最新列表。"
+
+
+def test_typed_numbers_out_of_range_get_the_range_not_an_error(cfg):
+    async def body():
+        async with running(cfg) as env:
+            env.join(LIAISON, "市城管局")
+            for days in ("²", "٣", "99999999999999999999", "-1", "3661"):
+                assert await env.say(LIAISON, LIAISON, f"/due {days}") == "用法:/due [DAYS] (0–3660)"
+            usage = "用法:/invite UNIT [USES 1-1000] [7d|12h|30m, at most 365d]"
+            for args in ("99999999d", "366d", "8761h", "525601m", "99999999999999999999", "1001", "0"):
+                assert await env.say(COORD, COORD, f"/invite 城管局 {args}") == usage
+            # digits that are not ASCII are no number: they are read as part of the unit's name
+            assert await env.say(COORD, COORD, "/invite 城管局 ²d") == "未知单位 城管局 ²d。"
+            assert (await env.say(COORD, COORD, "/invite 城管局 1000 365d")).startswith("市城管局的邀请码:可用1000次,有效期至2019-09-03 08:00。")
+            assert not any("出错了" in s["text"] for s in env.emu.sent)
+    run(body())
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--expires", "99999999d"], "invite: expires must be at most 365d (8760h, 525600m), got: '99999999d'"),
+    (["--expires", "²d"], "invite: expires must be a positive number with d, h or m, got: '²d'"),
+    (["--uses", "99999999999999999999"], "invite: --uses must be at most 1000, got: 99999999999999999999"),
+])
+def test_cli_invite_bounds_every_number(tmp_path, args, message):
+    result = taskbot("invite", "市城管局", *args, "--db", str(tmp_path / "state.sqlite3"))
+    assert (result.returncode, result.stdout, result.stderr.splitlines()[-1]) == (1, "", message)
+    assert "Traceback" not in result.stderr
+
+
+def test_a_forged_confirmation_from_a_coordinator_is_refused(cfg):
+    async def body():
+        async with running(cfg) as env:
+            env.join(COORD, "市城管局")
+            await env.at(nine())
+            (digest,) = env.to(COORD)
+            audit = env.store.audit_log()
+            # the digest offers 标记完成 (x:) but never asked to confirm (y:): a client forges the confirmation
+            answer = await env.press(COORD, COORD, digest["message_id"], "y:cw-01")
+            assert (answer["text"], answer["show_alert"]) == (STALE, True)
+            # a button for an item the message does not list, and a detail the message does not offer
+            assert (await env.press(COORD, COORD, digest["message_id"], "x:cw-02"))["text"] == STALE
+            assert (await env.press(COORD, COORD, digest["message_id"], "d:cw-02"))["text"] == STALE
+            assert env.store.task_state("cw-01").status == "open" and env.store.audit_log() == audit
+            assert env.emu.edits == []
+            # the real two steps still work, in one go
+            await env.press(COORD, COORD, digest["message_id"], "x:cw-01")
+            await env.press(COORD, COORD, digest["message_id"], "y:cw-01")
+            assert env.store.task_state("cw-01").status == "done"
+    run(body())
