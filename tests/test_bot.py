@@ -90,6 +90,7 @@ class Env:
     emu: BotApiEmulator
     svc: Service
     clock: Clock
+    app: object = None
 
     @property
     def store(self):
@@ -140,7 +141,7 @@ async def running(cfg, *, limits=False, attempts=3):
         await app.updater.start_polling(poll_interval=0, timeout=1)
         await svc.tick()  # a fresh install starts counting from now
         try:
-            yield Env(emu, svc, clock)
+            yield Env(emu, svc, clock, app)
         finally:
             await app.updater.stop()
             await app.stop()

@@ -60,3 +60,56 @@ def test_a_forged_confirmation_from_a_coordinator_is_refused(cfg):
             await env.press(COORD, COORD, digest["message_id"], "y:cw-01")
             assert env.store.task_state("cw-01").status == "done"
     run(body())
+
+
+FLOODER, OTHER = 700100, 700200
+TOO_MANY = "请求过于频繁。请等待 {n} 秒后再发送;在此之前的消息将被忽略。"
+
+
+def test_one_users_flood_does_not_stall_replies_to_others(cfg):
+    """With the emulator's rate limits on: 500 /whoami from one user, then another user's /help."""
+    async def body():
+        async with running(cfg, limits=True) as env:
+            t = [1000.0]
+            env.app.update_processor.seconds = lambda: t[0]  # the flood window's clock, driven here
+            for _ in range(500):
+                env.emu.inject_message(FLOODER, FLOODER, "/whoami")
+            env.emu.inject_message(OTHER, OTHER, "/help")
+            await env.emu.wait_for(lambda e: env.to(OTHER), timeout=60)
+            assert env.to(OTHER)[0]["text"].startswith("命令:\n/start")
+            # the flooder gets the first ten answers and one warning; the other 489 are dropped
+            await env.emu.wait_for(lambda e: len(env.to(FLOODER)) == 11 and not e.updates, timeout=60)
+            texts = [s["text"] for s in env.to(FLOODER)]
+            assert all(text.startswith(f"用户ID:{FLOODER}") for text in texts[:10])
+            assert texts[10] == TOO_MANY.format(n=10)
+            # ...and the other user's reply did not wait for the flooder's backlog (sent at about 1/s)
+            order = [s["chat_id"] for s in env.emu.sent]
+            assert order.index(OTHER) < len(order) - 1 - order[::-1].index(FLOODER)
+            assert env.app.bot_data["flood"].dropped == 489
+            # until the window passes, the flooder is ignored; then answered again
+            t[0] += 9.5
+            env.emu.inject_message(FLOODER, FLOODER, "/whoami")
+            env.emu.inject_message(OTHER, OTHER, "/whoami")
+            await env.emu.wait_for(lambda e: len(env.to(OTHER)) == 2 and not e.updates, timeout=30)
+            assert len(env.to(FLOODER)) == 11
+            t[0] += 0.5
+            env.emu.inject_message(FLOODER, FLOODER, "/whoami")
+            await env.emu.wait_for(lambda e: len(env.to(FLOODER)) == 12, timeout=30)
+            assert env.to(FLOODER)[11]["text"].startswith(f"用户ID:{FLOODER}")
+    run(body(), timeout=120)
+
+
+def test_a_flood_of_button_presses_gets_one_alert(cfg):
+    async def body():
+        async with running(cfg) as env:
+            env.app.update_processor.seconds = lambda: 0.0
+            env.join(COORD, "市城管局")
+            await env.at(nine())
+            (digest,) = env.to(COORD)
+            for _ in range(30):
+                env.emu.inject_callback(COORD, COORD, digest["message_id"], "d:cw-01")
+            await env.emu.wait_for(lambda e: len(e.callback_answers) == 11 and not e.updates, timeout=30)
+            warning = env.emu.callback_answers[10]
+            assert (warning["text"], warning["show_alert"]) == (TOO_MANY.format(n=10), True)
+            assert len(env.to(COORD)) == 11  # the digest and ten details
+    run(body())
