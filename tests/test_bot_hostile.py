@@ -113,3 +113,46 @@ def test_a_flood_of_button_presses_gets_one_alert(cfg):
             assert (warning["text"], warning["show_alert"]) == (TOO_MANY.format(n=10), True)
             assert len(env.to(COORD)) == 11  # the digest and ten details
     run(body())
+
+
+ADMIN, OWNER = 700300, 700301
+BYSTANDER_REFUSAL = "在群组中,只有将本群加入单位的成员、群管理员和督查室可以执行此操作。未作任何更改。"
+
+
+def test_in_a_group_only_the_joiner_admins_and_coordinators_leave_or_change_the_language(cfg):
+    async def body():
+        async with running(cfg) as env:
+            env.store.upsert_chat(GROUP, "group", "联络群", env.clock.now())
+            env.store.join(GROUP, "市城管局", LIAISON, env.clock.now())  # LIAISON joined the group to the unit
+            env.emu.set_member(GROUP, ADMIN, "administrator")
+            env.emu.set_member(GROUP, OWNER, "creator")
+            # a bystander (a plain member of the group) can neither leave for it nor switch its language
+            assert await env.say(GROUP, STRANGER, f"/leave@{BOT}", "group") == BYSTANDER_REFUSAL
+            assert await env.say(GROUP, STRANGER, f"/leave@{BOT} 市城管局", "group") == BYSTANDER_REFUSAL
+            assert await env.say(GROUP, STRANGER, f"/lang@{BOT} en", "group") == BYSTANDER_REFUSAL
+            assert env.store.chat_units(GROUP) == ["市城管局"] and env.store.chat(GROUP).lang == "zh"
+            assert not [a for a in env.store.audit_log() if a.action == "leave"]
+            # administrators, the owner, coordinators and the joiner can
+            assert await env.say(GROUP, ADMIN, f"/lang@{BOT} en", "group") == "Language set to English."
+            assert await env.say(GROUP, OWNER, f"/lang@{BOT} zh", "group") == "语言已设为中文。"
+            assert await env.say(GROUP, COORD, f"/lang@{BOT} en", "group") == "Language set to English."
+            assert await env.say(GROUP, LIAISON, f"/lang@{BOT} zh", "group") == "语言已设为中文。"
+            assert await env.say(GROUP, LIAISON, f"/leave@{BOT}", "group") == "已退出市城管局,本会话不再接收其提醒。"
+            assert env.emu.requests["getChatMember"] >= 3
+            # in a private chat its user decides
+            env.join(STRANGER, "市城管局")
+            assert await env.say(STRANGER, STRANGER, "/lang en") == "Language set to English."
+            assert await env.say(STRANGER, STRANGER, "/leave") == "Left 市城管局. No more reminders for them here."
+    run(body())
+
+
+def test_a_group_admin_check_that_fails_refuses(cfg):
+    async def body():
+        async with running(cfg) as env:
+            env.store.upsert_chat(GROUP, "group", "联络群", env.clock.now())
+            env.store.join(GROUP, "市城管局", LIAISON, env.clock.now())
+            env.emu.set_member(GROUP, ADMIN, "administrator")
+            env.emu.fail_next("getChatMember", 500, count=10)
+            assert await env.say(GROUP, ADMIN, f"/leave@{BOT}", "group") == BYSTANDER_REFUSAL
+            assert env.store.chat_units(GROUP) == ["市城管局"]
+    run(body())

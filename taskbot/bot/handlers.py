@@ -12,6 +12,7 @@ from ..commands import MAX_LIFETIME_DAYS, MAX_USES, parse_duration
 from ..i18n import tr
 from ..store import InviteError
 from .common import is_private, lang_of, privileged, reply, service, usage, user_id
+from .groupauth import may_manage, refusal
 from .texts import help_text, join_names
 
 log = logging.getLogger("taskbot.bot")
@@ -86,6 +87,12 @@ async def leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if context.args and unit is None:
         await reply(update, tr(lang, "Unknown unit {unit}.", unit=" ".join(context.args)[:64]))
         return
+    if not svc.store.chat_units(chat_id):
+        await reply(update, tr(lang, "This chat is not a liaison of any unit."))
+        return
+    if not await may_manage(update, context):
+        await reply(update, refusal(lang))
+        return
     left = svc.store.leave(chat_id, unit)
     if not left:
         await reply(update, tr(lang, "This chat is not a liaison of any unit."))
@@ -101,6 +108,9 @@ async def lang_cmd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     choice = context.args[0].lower() if len(context.args) == 1 else ""
     if choice not in ("zh", "en"):
         await reply(update, tr(lang_of(svc, chat_id), "Usage: /lang zh or /lang en"))
+        return
+    if not await may_manage(update, context):
+        await reply(update, refusal(lang_of(svc, chat_id)))
         return
     svc.store.set_lang(chat_id, choice)
     await reply(update, tr(choice, "Language set to English."))
