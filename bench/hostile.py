@@ -139,6 +139,11 @@ async def run(tally, quiet: bool = False) -> dict:
         fig["bomb_bytes"] = len(bomb().split("tasks:")[0].encode())
         rc0, _, fig["check_good_s"], _ = timed_check(good, units)
         rc1, err, fig["check_bomb_s"], fig["check_rss_mb"] = timed_check(bad, units)
+        many = ", ".join(f"单位{i}" for i in range(200_000))
+        wide = write(os.path.join(work, "wide.yaml"), TASKS.replace("lead: [市城管局], due", f"lead: [{many}], due"))
+        fig["wide_mb"] = os.path.getsize(wide) / 1e6
+        _, err_wide, fig["check_wide_s"], _ = timed_check(wide, units)
+        fig["wide_lines"] = len(err_wide.splitlines())
         tally.add("YAML alias bomb in `every`: `taskbot check` accepts it or crashes", 1,
                   int(rc1 != 1 or "Traceback" in err or "aliases repeat more than" not in err))
         from taskbot.clock import Clock
@@ -226,6 +231,8 @@ def report(fig: dict) -> None:
           f"(valid registry {fig['check_good_s']:.2f} s, ratio {fig['check_bomb_s'] / fig['check_good_s']:.2f}); "
           f"peak RSS of the checks {fig['check_rss_mb']:.0f} MB; SIGHUP reload rejected in {fig['reload_bomb_s']:.2f} s, "
           f"then /help answered in {fig['help_after_bomb_s']:.2f} s")
+    print(f"  200,000 unknown unit names ({fig['wide_mb']:.1f} MB): `taskbot check` {fig['check_wide_s']:.2f} s "
+          f"(ratio {fig['check_wide_s'] / fig['check_good_s']:.1f} to the valid registry), {fig['wide_lines']} lines")
     print(f"  another user's /help: {fig['help_alone_s']:.2f} s alone, {fig['help_flood_s']:.2f} s during a flood of "
           f"{FLOOD} /whoami (ratio {fig['help_flood_s'] / fig['help_alone_s']:.1f}; target <= {FLOOD_TARGET:.0f} s) "
           f"-> {'met' if fig['help_flood_s'] <= FLOOD_TARGET else 'NOT met'}")

@@ -77,8 +77,8 @@ class _Checker:
     def keys(self, value: dict, path: tuple, allowed, required=(), what="entry"):
         for k in value:
             if k not in allowed:
-                self.err(path + (k,), f"unknown key {show(k)} in {what}{did_you_mean(str(k), list(allowed))}; "
-                         f"valid keys: {', '.join(allowed)}", key=True)
+                self.err(path + (k,), lambda k=k: f"unknown key {show(k)} in {what}"
+                         f"{did_you_mean(str(k), list(allowed))}; valid keys: {', '.join(allowed)}", key=True)
         for k in required:
             if k not in value:
                 self.err(path, f"{what} is missing required key '{k}'")
@@ -249,7 +249,8 @@ class _Checker:
                 continue
             canon = self.units.resolve(name)
             if canon is None:
-                self.err(path + (i,), self.units.unknown_message(name))
+                # the suggestion is looked for only if the problem is shown (the first MAX_DIAGNOSTICS are)
+                self.err(path + (i,), lambda name=name: self.units.unknown_message(name))
             elif canon in out:
                 self.err(path + (i,), f"unit {show(name)} is listed twice in {role}")
             else:

@@ -181,6 +181,10 @@ def parse_units(source: Source) -> tuple[UnitDirectory | None, Problems]:
             claim(a, name, path + ("aliases", i))
         units.append(Unit(name, full, aliases, kind if kind in UNIT_KINDS else "other"))
     unit_names = {u.name for u in units}
+    unit_spellings: dict[str, str] = {}  # normalized name or alias -> unit (the first unit to claim it)
+    for u in units:
+        for spelling in (u.name, *u.aliases):
+            unit_spellings.setdefault(normalize_name(spelling), u.name)
     for path, e in _entries(problems, data, "groups", _GROUP_KEYS):
         name = sys.intern(e["name"].strip())
         aliases = _strings(problems, e.get("aliases"), path + ("aliases",), "aliases")
@@ -189,10 +193,9 @@ def parse_units(source: Source) -> tuple[UnitDirectory | None, Problems]:
             claim(a, name, path + ("aliases", i))
         members = []
         for i, m in enumerate(_strings(problems, e.get("members"), path + ("members",), "members")):
-            canon = m if m in unit_names else next(
-                (u.name for u in units if normalize_name(m) in {normalize_name(s) for s in (u.name, *u.aliases)}), None)
+            canon = m if m in unit_names else unit_spellings.get(normalize_name(m))
             if canon is None:
-                problems.add(path + ("members", i), f"unknown unit {show(m)} in group {name}"
+                problems.add(path + ("members", i), lambda m=m, name=name: f"unknown unit {show(m)} in group {name}"
                              f"{did_you_mean(m, [s for u in units for s in (u.name, *u.aliases)])}")
             else:
                 members.append(canon)
