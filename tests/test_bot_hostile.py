@@ -156,3 +156,17 @@ def test_a_group_admin_check_that_fails_refuses(cfg):
             assert await env.say(GROUP, ADMIN, f"/leave@{BOT}", "group") == BYSTANDER_REFUSAL
             assert env.store.chat_units(GROUP) == ["市城管局"]
     run(body())
+
+
+def test_flood_gate_answers_a_burst_warns_once_then_drops_until_the_window_passes():
+    from taskbot.bot.flood import ADMIT, DROP, WARN, FloodGate
+
+    gate = FloodGate(burst=3, window=10.0)
+    assert [gate.verdict(1, 100.0 + i / 10) for i in range(6)] == [ADMIT, ADMIT, ADMIT, WARN, DROP, DROP]
+    assert gate.wait(1, 100.5) == 10 and gate.wait(1, 109.2) == 1
+    assert gate.verdict(2, 105.0) == ADMIT  # others are counted apart
+    assert gate.verdict(1, 109.9) == DROP
+    assert gate.verdict(1, 110.0) == ADMIT  # the window passed
+    assert gate.dropped == 3
+    gate.verdict(3, 200.0)  # a later call forgets the windows that passed
+    assert set(gate._users) == {3}
