@@ -31,7 +31,8 @@ _STR_TAG = "tag:yaml.org,2002:str"
 MAX_BYTES = 64 * 1024 * 1024
 # YAML aliases (`*name`) repeat a value without its bytes: ten levels of ten make 10^10 values from 1.4 KB
 # ("billion laughs"). The values themselves are shared, but anything that walks one would not end; so the
-# values that aliases stand for are counted, and a file whose aliases repeat more than this is refused.
+# values that aliases stand for are counted, and a file whose aliases repeat more than this many values,
+# and more than the file writes out, is refused (walking its values stays linear in the file's size).
 MAX_ALIASED = 100_000
 MAX_ANCHOR_SHOWN = 40
 _NOT_YAML = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
@@ -202,7 +203,7 @@ def _build(text: str, positions: dict | None, wanted: set | None = None, on_item
                                 "a value cannot contain itself", line, col)
             nodes += sizes[ev.anchor]
             aliased += sizes[ev.anchor]
-            if aliased > MAX_ALIASED:
+            if aliased > MAX_ALIASED and aliased > nodes - aliased:
                 raise YamlError(f"aliases repeat more than {MAX_ALIASED:,} values (alias *{name} stands for "
                                 f"{sizes[ev.anchor]:,}); write the values out instead of repeating them "
                                 "with &anchors and *aliases", line, col)

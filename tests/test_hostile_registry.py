@@ -128,3 +128,13 @@ def test_running_bot_rejects_an_alias_bomb_on_sighup_and_keeps_serving(tmp_path)
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+def test_a_big_registry_may_repeat_as_many_values_as_it_writes_out(tmp_path):
+    """Past 100,000 repeated values, aliases may repeat as many as the file writes out: 6,000 tasks share a policy."""
+    head, tasks = TASKS.split("tasks:\n")
+    first = "\n".join(tasks.split("\n")[:8]) + "\n    reminders: *policy\n"  # cw-01 up to its due date
+    registry = head.replace("  reminders:\n", "  reminders: &policy\n", 1) + "tasks:\n" + "".join(
+        first.replace("id: cw-01", f"id: t-{i}") for i in range(6000))
+    rc, out, err, _, _ = check(tmp_path, registry)
+    assert (rc, out, err) == (0, "1 documents, 6000 tasks, 5 units\n", "")
