@@ -20,6 +20,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor, ContextTypes
 
 from ..i18n import tr
+from .common import lang_of, service
 
 BURST = 10  # updates a user may send per window: about Telegram's pace of one message a second per chat
 WINDOW = 10.0  # seconds (real time: a flood is about how fast requests come, whatever the app's clock says)
@@ -110,10 +111,14 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             return
         entry = self._chats.setdefault(chat, [asyncio.Lock(), 0])
         entry[1] += 1
+        started = False
         try:
             async with entry[0]:
+                started = True
                 await coroutine
         finally:
+            if not started:  # cancelled while waiting for its chat (at shutdown)
+                coroutine.close()
             entry[1] -= 1
             if entry[1] == 0:
                 del self._chats[chat]
@@ -131,8 +136,6 @@ async def warn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     seconds = gate.take_warning(update.update_id) if gate is not None else None
     if seconds is None:
         return
-    from .common import lang_of, service
-
     chat = update.effective_chat
     lang = lang_of(service(context), chat.id) if chat is not None else "zh"
     text = tr(lang, "Too many requests. Please wait {n} s, then send again; until then messages are ignored.",
