@@ -6,7 +6,10 @@ against the Bot API emulator; every attempt below must be refused.
 - 100 wrong feed tokens (random, one character off, malformed names) and 20 revoked ones (fetched
   before revocation, so cached, and revalidated with their old ETag after): all 404;
 - reused, used-up, expired, revoked and unknown invite codes (/join) and /invite by non-coordinators:
-  no membership, no invite created.
+  no membership, no invite created;
+- hostile input (bench/hostile.py, the bot in another process): a YAML alias bomb through `taskbot check`
+  and SIGHUP, a flood of 500 /whoami (another user's /help must be answered within 15 s), forged y:ID
+  confirmations, group bystanders' /leave and /lang, numbers out of range.
 Controls (a coordinator's /done, a valid feed token, a first /join) must succeed, so that a refusal is
 not just a broken path.
 
@@ -27,6 +30,7 @@ from datetime import timedelta
 import aiohttp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostile  # noqa: E402
 from harness import TOKEN, UNITS, free_port, running_app, write  # noqa: E402
 
 from taskbot.config import Config  # noqa: E402
@@ -206,8 +210,12 @@ async def main(quiet: bool = False) -> "Tally":
                           sum(joined[c] for c, _, ok in plan if 7400 <= c < 7500 and not ok))
                 tally.add("revoked or unknown invite", 20, sum(joined[c] for c, _, _ in plan if 7500 <= c < 7600))
                 tally.add("/invite by non-coordinator", 20, I.select().count() - invites_before)
+        # hostile input (bench/hostile.py): alias bombs, floods, forged buttons, group bystanders, wild numbers
+        hostile_figures = None if quiet else await hostile.run(tally, quiet=True)
         tally.controls = {"coordinator /done": control_done, "valid feed": control_feed,
                           "feeds before revocation": first_ok, "first invite uses": all(controls)}
+        if hostile_figures is not None:
+            tally.controls.update(hostile_figures["controls"])
         if quiet:
             return tally
         dt = time.perf_counter() - t0
@@ -222,6 +230,7 @@ async def main(quiet: bool = False) -> "Tally":
               f"first invite uses joined {sum(controls)}/{len(controls)}")
         if bad:
             print(f"  accepted invites: {bad[:10]}")
+        hostile.report(hostile_figures)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return tally

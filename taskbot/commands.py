@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 from datetime import date, datetime, timedelta
@@ -111,12 +112,23 @@ def cmd_reload(args) -> int:
     return 0
 
 
+MAX_LIFETIME_DAYS = 365  # an invite code lives at most a year
+MAX_USES = 1000
+_DURATION = re.compile(r"([0-9]{1,12})([dhm])")
+
+
 def parse_duration(text: str) -> timedelta:
-    """`7d`, `12h`, `30m` into a timedelta; ValueError quotes the bad value."""
+    """`7d`, `12h`, `30m` into a timedelta (at most MAX_LIFETIME_DAYS); ValueError quotes the bad value."""
     units = {"d": "days", "h": "hours", "m": "minutes"}
-    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
-        raise ValueError(f"expires must be a positive number with d, h or m, got: {text!r}")
-    return timedelta(**{units[text[-1]]: int(text[:-1])})
+    m = _DURATION.fullmatch(text) if len(text) <= 40 else None
+    shown = repr(text) if len(text) <= 40 else repr(text[:40] + "…")
+    if not m or int(m.group(1)) <= 0:
+        raise ValueError(f"expires must be a positive number with d, h or m, got: {shown}")
+    lifetime = timedelta(**{units[m.group(2)]: int(m.group(1))})
+    if lifetime > timedelta(days=MAX_LIFETIME_DAYS):
+        raise ValueError(f"expires must be at most {MAX_LIFETIME_DAYS}d ({MAX_LIFETIME_DAYS * 24}h, "
+                         f"{MAX_LIFETIME_DAYS * 24 * 60}m), got: {shown}")
+    return lifetime
 
 
 def cmd_invite(args) -> int:
@@ -133,6 +145,8 @@ def cmd_invite(args) -> int:
         return _err(f"invite: {exc}")
     if args.uses < 1:
         return _err(f"invite: --uses must be positive, got: {args.uses}")
+    if args.uses > MAX_USES:
+        return _err(f"invite: --uses must be at most {MAX_USES}, got: {str(args.uses)[:40]}")
     store, cfg = _store(args)
     now = _now(cfg)
     invite = store.create_invite(unit, uses=args.uses, expires_at=now + lifetime, created_by="cli", now=now)

@@ -18,6 +18,8 @@ def normalize_name(name: str) -> str:
 
 def suggest(word: str, choices, n: int = 1) -> list[str]:
     """Closest choices to a mistyped word: containment first, then similarity."""
+    if len(word) > 1000:  # nobody mistypes a name that long: not even normalized
+        return []
     norm = normalize_name(word)
     if len(norm) > 200:  # nobody mistypes a name that long; difflib would be slow
         return []

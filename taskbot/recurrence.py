@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .diagnostics import show
+
 EVERY_FORMS = ("weekly", "monthly", "monthly:DD", "quarterly", "half-yearly", "yearly:MM-DD")
 _RULE = re.compile(r"^(weekly|monthly|quarterly|half-yearly|yearly)(?::(\d{1,2}(?:-\d{1,2})?))?$")
 
@@ -57,21 +59,22 @@ def _clamp(year: int, month: int, day: int) -> int:
 
 def parse_every(text: str) -> Every:
     """Parse `monthly`, `monthly:25`, `quarterly`, `yearly:06-30`...; ValueError quotes the bad value."""
-    m = _RULE.match(text.strip()) if isinstance(text, str) else None
+    m = _RULE.match(text.strip()) if isinstance(text, str) and len(text) <= 64 else None
+    shown = show(text)  # the bad value quoted short, however long or deep it is
     if not m:
-        raise ValueError(f"cannot parse every {text!r}; valid forms: {', '.join(EVERY_FORMS)}")
+        raise ValueError(f"cannot parse every {shown}; valid forms: {', '.join(EVERY_FORMS)}")
     freq, arg = m.group(1), m.group(2)
     if freq == "yearly":
         if not arg or "-" not in arg:
-            raise ValueError(f"yearly needs a month and day, got {text!r}; write e.g. yearly:06-30")
+            raise ValueError(f"yearly needs a month and day, got {shown}; write e.g. yearly:06-30")
         month, day = (int(x) for x in arg.split("-"))
         if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2020, month)[1]:
-            raise ValueError(f"impossible month-day in every {text!r}")
+            raise ValueError(f"impossible month-day in every {shown}")
         return Every(freq, month, day)
     if arg is None:
         return Every(freq)
     if freq == "weekly" or "-" in arg or not 1 <= int(arg) <= 31:
-        raise ValueError(f"cannot parse every {text!r}; valid forms: {', '.join(EVERY_FORMS)}")
+        raise ValueError(f"cannot parse every {shown}; valid forms: {', '.join(EVERY_FORMS)}")
     return Every(freq, 0, int(arg))
 
 

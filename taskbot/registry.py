@@ -25,6 +25,10 @@ _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # used with fullmatch
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
+# Longest text of each field, in characters (docs/registry.md); the gazette's longest are far below
+MAX_LENGTH = {"number": 100, "title": 500, "plan_title": 500, "issuer": 200, "ref": 100, "detail": 10_000,
+              "due_text": 200, "milestone title": 500}
+
 TOP_KEYS = ("settings", "documents", "tasks")
 SETTINGS_KEYS = ("timezone", "coordinators", "holidays", "workdays", "reminders", "feeds")
 POLICY_KEYS = ("before_days", "at", "workdays_only", "overdue_every", "escalate_after", "ongoing")
@@ -73,8 +77,8 @@ class _Checker:
     def keys(self, value: dict, path: tuple, allowed, required=(), what="entry"):
         for k in value:
             if k not in allowed:
-                self.err(path + (k,), f"unknown key {show(k)} in {what}{did_you_mean(str(k), list(allowed))}; "
-                         f"valid keys: {', '.join(allowed)}", key=True)
+                self.err(path + (k,), lambda k=k: f"unknown key {show(k)} in {what}"
+                         f"{did_you_mean(str(k), list(allowed))}; valid keys: {', '.join(allowed)}", key=True)
         for k in required:
             if k not in value:
                 self.err(path, f"{what} is missing required key '{k}'")
@@ -107,14 +111,20 @@ class _Checker:
         if not isinstance(value, str) or not value.strip():
             self.err(path, f"{what} must be a non-empty string, got {show(value)}")
             return None
-        return value.strip()
+        value = value.strip()
+        limit = MAX_LENGTH.get(what, MAX_LENGTH["title"])
+        if len(value) > limit:
+            self.err(path, f"{what} is too long: {len(value):,} characters, at most {limit:,}; shorten it "
+                     f"(it starts {show(value[:20] + '…')})")
+            return None
+        return value
 
     def integer(self, value, path, what, lo=0, hi=10_000) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
             self.err(path, f"{what} must be a whole number, got {show(value)}")
             return None
         if not lo <= value <= hi:
-            self.err(path, f"{what} must be between {lo} and {hi}, got: {value}")
+            self.err(path, f"{what} must be between {lo} and {hi}, got: {show(value)}")
             return None
         return value
 
@@ -239,7 +249,8 @@ class _Checker:
                 continue
             canon = self.units.resolve(name)
             if canon is None:
-                self.err(path + (i,), self.units.unknown_message(name))
+                # the suggestion is looked for only if the problem is shown (the first MAX_DIAGNOSTICS are)
+                self.err(path + (i,), lambda name=name: self.units.unknown_message(name))
             elif canon in out:
                 self.err(path + (i,), f"unit {show(name)} is listed twice in {role}")
             else:

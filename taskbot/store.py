@@ -246,6 +246,11 @@ class Store:
         M = self.m.Membership
         return [u for (u,) in M.select(M.unit).where(M.chat_id == chat_id).order_by(M.unit).tuples()]
 
+    def joined_by(self, chat_id: int) -> set[int]:
+        """The users who joined this chat to its units (each redeemed an invite code in it)."""
+        M = self.m.Membership
+        return {u for (u,) in M.select(M.user_id).where(M.chat_id == chat_id, M.user_id.is_null(False)).tuples()}
+
     def members(self) -> dict[str, list[int]]:
         """unit -> chat ids of its liaisons, active chats only (one query)."""
         M, C = self.m.Membership, self.m.Chat

@@ -11,6 +11,11 @@ from .yamlsrc import Source
 UNIT_KINDS = ("department", "district", "zone", "other")
 _UNIT_KEYS = {"name": True, "full_name": False, "aliases": False, "kind": True}
 _GROUP_KEYS = {"name": True, "aliases": False, "members": True}
+MAX_NAME = 200  # characters of a name, alias or full name (docs/registry.md)
+
+
+def _too_long(what: str, text: str) -> str:
+    return f"{what} is too long: {len(text):,} characters, at most {MAX_NAME}; shorten it (it starts {show(text[:20] + '…')})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +99,9 @@ def _strings(problems: Problems, value, path: tuple, what: str) -> tuple[str, ..
         return ()
     out = []
     for i, item in enumerate(value):
-        if isinstance(item, str) and item.strip():
+        if isinstance(item, str) and len(item.strip()) > MAX_NAME:
+            problems.add(path + (i,), _too_long(what, item.strip()))
+        elif isinstance(item, str) and item.strip():
             out.append(sys.intern(item.strip()))
         else:
             problems.add(path + (i,), f"{what} must hold non-empty names, got {show(item)}")
@@ -121,7 +128,9 @@ def _entries(problems: Problems, data: dict, key: str, allowed: dict) -> list[tu
         for k, required in allowed.items():
             if required and k not in entry:
                 problems.add(path, f"{key[:-1]} is missing required key '{k}'")
-        if isinstance(entry.get("name"), str) and entry["name"].strip():
+        if isinstance(entry.get("name"), str) and len(entry["name"].strip()) > MAX_NAME:
+            problems.add(path + ("name",), _too_long("'name'", entry["name"].strip()))
+        elif isinstance(entry.get("name"), str) and entry["name"].strip():
             out.append((path, entry))
         elif "name" in entry:
             problems.add(path + ("name",), f"'name' must be a non-empty string, got {show(entry['name'])}")
@@ -163,12 +172,19 @@ def parse_units(source: Source) -> tuple[UnitDirectory | None, Problems]:
         if not isinstance(full, str):
             problems.add(path + ("full_name",), f"'full_name' must be a string, got {show(full)}")
             full = name
+        elif len(full) > MAX_NAME:
+            problems.add(path + ("full_name",), _too_long("'full_name'", full))
+            full = name
         aliases = _strings(problems, e.get("aliases"), path + ("aliases",), "aliases")
         claim(name, name, path + ("name",))
         for i, a in enumerate(aliases):
             claim(a, name, path + ("aliases", i))
         units.append(Unit(name, full, aliases, kind if kind in UNIT_KINDS else "other"))
     unit_names = {u.name for u in units}
+    unit_spellings: dict[str, str] = {}  # normalized name or alias -> unit (the first unit to claim it)
+    for u in units:
+        for spelling in (u.name, *u.aliases):
+            unit_spellings.setdefault(normalize_name(spelling), u.name)
     for path, e in _entries(problems, data, "groups", _GROUP_KEYS):
         name = sys.intern(e["name"].strip())
         aliases = _strings(problems, e.get("aliases"), path + ("aliases",), "aliases")
@@ -177,10 +193,9 @@ def parse_units(source: Source) -> tuple[UnitDirectory | None, Problems]:
             claim(a, name, path + ("aliases", i))
         members = []
         for i, m in enumerate(_strings(problems, e.get("members"), path + ("members",), "members")):
-            canon = m if m in unit_names else next(
-                (u.name for u in units if normalize_name(m) in {normalize_name(s) for s in (u.name, *u.aliases)}), None)
+            canon = m if m in unit_names else unit_spellings.get(normalize_name(m))
             if canon is None:
-                problems.add(path + ("members", i), f"unknown unit {show(m)} in group {name}"
+                problems.add(path + ("members", i), lambda m=m, name=name: f"unknown unit {show(m)} in group {name}"
                              f"{did_you_mean(m, [s for u in units for s in (u.name, *u.aliases)])}")
             else:
                 members.append(canon)

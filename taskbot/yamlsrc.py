@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from .diagnostics import show
+
 try:  # libyaml when present; the pure parser otherwise
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
@@ -27,6 +29,12 @@ _FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]+(?:[eE][-+]?[0-9]+)?$")
 _STR_TAG = "tag:yaml.org,2002:str"
 
 MAX_BYTES = 64 * 1024 * 1024
+# YAML aliases (`*name`) repeat a value without its bytes: ten levels of ten make 10^10 values from 1.4 KB
+# ("billion laughs"). The values themselves are shared, but anything that walks one would not end; so the
+# values that aliases stand for are counted, and a file whose aliases repeat more than this many values,
+# and more than the file writes out, is refused (walking its values stays linear in the file's size).
+MAX_ALIASED = 100_000
+MAX_ANCHOR_SHOWN = 40
 _NOT_YAML = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
 
 
@@ -117,8 +125,10 @@ def _build(text: str, positions: dict | None, wanted: set | None = None, on_item
     task of `tasks`); when it returns True the value was consumed and is replaced by CONSUMED, so a
     big file's raw values never all sit in memory at once.
     """
-    stack: list = []  # frames: [container, path, pending_key]
+    stack: list = []  # frames: [container, path, pending_key, anchor, nodes before it]
     anchors: dict = {}
+    sizes: dict = {}  # anchor -> how many values (nodes) it stands for, once its value is complete
+    nodes = aliased = 0  # values read, counting what aliases repeat; values repeated by aliases
     root = _MISSING = object()
     docs = 0
 
@@ -138,7 +148,7 @@ def _build(text: str, positions: dict | None, wanted: set | None = None, on_item
             if isinstance(value, (dict, list)) or not _hashable(value):
                 raise YamlError("a mapping key must be a plain value", ev.start_mark.line + 1, ev.start_mark.column + 1)
             if value in container:
-                raise YamlError(f"duplicate key {value!r}", ev.start_mark.line + 1, ev.start_mark.column + 1)
+                raise YamlError(f"duplicate key {show(value)}", ev.start_mark.line + 1, ev.start_mark.column + 1)
             frame[2] = value
             if positions is not None and (wanted is None or path + (value, "#key") in wanted):
                 positions[path + (value, "#key")] = (ev.start_mark.line + 1, ev.start_mark.column + 1)
@@ -155,6 +165,9 @@ def _build(text: str, positions: dict | None, wanted: set | None = None, on_item
             if docs > 1:
                 raise YamlError("expected one YAML document, found another", ev.start_mark.line + 1, 1)
         elif isinstance(ev, yaml.ScalarEvent):
+            nodes += 1
+            if ev.anchor:
+                sizes[ev.anchor] = 1
             path = put(_scalar(ev), ev)
             if positions is not None and path is not None and (wanted is None or path in wanted):
                 positions[path] = (ev.start_mark.line + 1, ev.start_mark.column + 1)
@@ -164,24 +177,44 @@ def _build(text: str, positions: dict | None, wanted: set | None = None, on_item
                 raise YamlError(f"unsupported tag {_short_tag(ev.tag)}; write plain values without tags",
                                 ev.start_mark.line + 1, ev.start_mark.column + 1)
             value = {} if is_map else []
+            nodes += 1
+            if ev.anchor:
+                sizes.pop(ev.anchor, None)  # incomplete until its end: an alias inside it is recursive
             path = put(value, ev, True)
             if path is None:
                 raise YamlError("a mapping key must be a plain value", ev.start_mark.line + 1, ev.start_mark.column + 1)
             if positions is not None and (wanted is None or path in wanted):
                 positions[path] = (ev.start_mark.line + 1, ev.start_mark.column + 1)
-            stack.append([value, path, _MISSING])
+            stack.append([value, path, _MISSING, ev.anchor, nodes - 1])
         elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            value, path, _ = stack.pop()
+            value, path, _, anchor, before = stack.pop()
+            if anchor and anchors.get(anchor) is value:
+                sizes[anchor] = nodes - before
             if on_item is not None and len(path) == 2 and isinstance(stack[-1][0], list) \
                     and on_item(path, value, root):
                 stack[-1][0][path[1]] = CONSUMED
         elif isinstance(ev, yaml.AliasEvent):
+            line, col = ev.start_mark.line + 1, ev.start_mark.column + 1
+            name = _cut(ev.anchor)
             if ev.anchor not in anchors:
-                raise YamlError(f"unknown alias *{ev.anchor}", ev.start_mark.line + 1, ev.start_mark.column + 1)
+                raise YamlError(f"unknown alias *{name}", line, col)
+            if ev.anchor not in sizes:
+                raise YamlError(f"alias *{name} is used inside the value of its own anchor &{name}; "
+                                "a value cannot contain itself", line, col)
+            nodes += sizes[ev.anchor]
+            aliased += sizes[ev.anchor]
+            if aliased > MAX_ALIASED and aliased > nodes - aliased:
+                raise YamlError(f"aliases repeat more than {MAX_ALIASED:,} values (alias *{name} stands for "
+                                f"{sizes[ev.anchor]:,}); write the values out instead of repeating them "
+                                "with &anchors and *aliases", line, col)
             path = put(anchors[ev.anchor], None)
             if positions is not None and path is not None and (wanted is None or path in wanted):
                 positions[path] = (ev.start_mark.line + 1, ev.start_mark.column + 1)
     return None if root is _MISSING else root
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_ANCHOR_SHOWN else text[:MAX_ANCHOR_SHOWN] + "…"
 
 
 def _hashable(value) -> bool:

@@ -90,6 +90,7 @@ class Env:
     emu: BotApiEmulator
     svc: Service
     clock: Clock
+    app: object = None
 
     @property
     def store(self):
@@ -140,7 +141,7 @@ async def running(cfg, *, limits=False, attempts=3):
         await app.updater.start_polling(poll_interval=0, timeout=1)
         await svc.tick()  # a fresh install starts counting from now
         try:
-            yield Env(emu, svc, clock)
+            yield Env(emu, svc, clock, app)
         finally:
             await app.updater.stop()
             await app.stop()
@@ -206,7 +207,7 @@ def test_invite_and_join(cfg, capsys):
             assert await env.say(LIAISON, LIAISON, "/invite 城管局") == "只有督查室(协调员)可以生成邀请码。"
             assert await env.say(GROUP, COORD, f"/invite@{BOT} 城管局", "group") == \
                 "请在与我的私聊中发送 /invite,不要在群里发送。"
-            assert await env.say(COORD, COORD, "/invite 城管局 0d") == "用法:/invite UNIT [USES 1-1000] [7d|12h|30m]"
+            assert await env.say(COORD, COORD, "/invite 城管局 0d") == "用法:/invite UNIT [USES 1-1000] [7d|12h|30m, at most 365d]"
             assert await env.say(COORD, COORD, "/invite 各县(市、区)政府") == "各县(市、区)政府是单位组,请分别邀请其中的单位。"
             reply = await env.say(COORD, COORD, "/invite 城管局 2")
             head, link, join_line = reply.splitlines()

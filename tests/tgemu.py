@@ -76,6 +76,7 @@ class BotApiEmulator:
         self.updates: list[dict] = []
         self.messages: dict[tuple[int, int], dict] = {}
         self.blocked: set[int] = set()
+        self.member_status: dict[tuple[int, int], str] = {}  # (chat, user) -> getChatMember status
         self.chats: dict[Any, dict] = {}
         self._faults: list[dict] = []
         self._next_msg_id: collections.Counter = collections.Counter()
@@ -239,6 +240,13 @@ class BotApiEmulator:
         """Every later send to ``chat_id`` fails with 403."""
         self.blocked.add(int(chat_id))
 
+    def set_member(self, chat_id: int, user_id: int, status: str = "administrator") -> None:
+        """getChatMember answers `status` (creator, administrator, member, left...) for this user in this chat.
+
+        Users never set are members of chats they wrote in, else 'left'.
+        """
+        self.member_status[(int(chat_id), int(user_id))] = status
+
     def _check_faults(self, method: str, params: dict) -> None:
         chat_id = params.get("chat_id")
         for fault in self._faults:
@@ -329,7 +337,7 @@ class BotApiEmulator:
             "sent": self.sent, "edits": self.edits, "callback_answers": self.callback_answers})
 
     async def _control(self, request: web.Request) -> web.Response:
-        """POST /_emu/inject {"type": "message"|"callback", ...}, /_emu/fail, /_emu/block."""
+        """POST /_emu/inject {"type": "message"|"callback", ...}, /_emu/fail, /_emu/block, /_emu/member."""
         body, action = await request.json(), request.match_info["action"]
         try:
             if action == "inject":
@@ -340,6 +348,8 @@ class BotApiEmulator:
                 self.fail_next(body.pop("method"), body.pop("status"), **body)
             elif action == "block":
                 self.block_chat(body["chat_id"])
+            elif action == "member":
+                self.set_member(body["chat_id"], body["user_id"], body.get("status", "administrator"))
             else:
                 return web.json_response({"ok": False, "description": "unknown action"}, status=404)
         except (TypeError, KeyError) as exc:
@@ -446,6 +456,33 @@ class BotApiEmulator:
         if p.get("drop_pending_updates"):
             self.updates.clear()
         return True
+
+    _RIGHTS = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+               "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
+               "can_post_stories", "can_edit_stories", "can_delete_stories")
+    _MEMBER_RIGHTS = ("can_change_info", "can_invite_users", "can_pin_messages", "can_send_messages", "can_send_polls",
+                      "can_send_other_messages", "can_add_web_page_previews", "can_manage_topics", "can_send_audios",
+                      "can_send_documents", "can_send_photos", "can_send_videos", "can_send_video_notes",
+                      "can_send_voice_notes", "can_edit_tag")
+
+    def _m_getChatMember(self, p: dict) -> dict:
+        chat_id, user_id = p.get("chat_id"), p.get("user_id")
+        if not isinstance(chat_id, int) or not isinstance(user_id, int):
+            raise ApiError(400, "Bad Request: chat not found" if not isinstance(chat_id, int)
+                           else "Bad Request: invalid user_id specified")
+        wrote = any(m["chat"]["id"] == chat_id and m["from"].get("id") == user_id for m in self.messages.values())
+        status = self.member_status.get((chat_id, user_id), "member" if wrote else "left")
+        user = {"id": user_id, "is_bot": user_id == self.bot_id, "first_name": "Test"}
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update({k: k not in ("is_anonymous",) for k in self._RIGHTS})
+        elif status == "restricted":
+            member.update({"is_member": True, "until_date": 0, **{k: False for k in self._MEMBER_RIGHTS}})
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
 
     def _ok(self, p: dict) -> bool:
         return True

@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import (AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, MessageHandler,
                           TypeHandler, filters)
 
+from . import flood
 from . import handlers as h
 from . import taskcmds as t
 from .notify import Notifier
@@ -39,18 +40,25 @@ def rate_limiter() -> AIORateLimiter:
                           group_time_period=60, max_retries=RATE_RETRIES)
 
 
-def build_application(cfg) -> Application:
-    """The bot's Application for `cfg.token` against `cfg.api_url`, with every handler registered."""
+def build_application(cfg, gate: flood.FloodGate | None = None) -> Application:
+    """The bot's Application for `cfg.token` against `cfg.api_url`, with every handler registered.
+
+    Updates are handled concurrently, each chat's in order, behind per-user flood control (`gate`).
+    """
     base = cfg.api_url.rstrip("/")
     file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
+    gate = gate or flood.FloodGate()
     application = (Application.builder().application_class(TaskbotApplication).token(cfg.token).base_url(base)
-                   .base_file_url(file_base).rate_limiter(rate_limiter()).build())
+                   .base_file_url(file_base).rate_limiter(rate_limiter())
+                   .concurrent_updates(flood.ChatOrderedProcessor(gate)).build())
+    application.bot_data["flood"] = gate
     register(application)
     return application
 
 
 def register(application: Application) -> None:
     """Add the handlers (commands work in groups as /cmd@botname too)."""
+    application.add_handler(TypeHandler(Update, flood.warn), group=-2)
     application.add_handler(TypeHandler(Update, h.touch), group=-1)
     for name, callback in (("start", h.start), ("help", h.help_cmd), ("join", h.join), ("leave", h.leave),
                            ("lang", h.lang_cmd), ("whoami", h.whoami), ("feed", h.feed), ("invite", h.invite),

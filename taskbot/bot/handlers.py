@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from ..commands import parse_duration
+from ..commands import MAX_LIFETIME_DAYS, MAX_USES, parse_duration
 from ..i18n import tr
 from ..store import InviteError
 from .common import is_private, lang_of, privileged, reply, service, usage, user_id
+from .groupauth import may_manage, refusal
 from .texts import help_text, join_names
 
 log = logging.getLogger("taskbot.bot")
 
 MAX_CODE = 32
+_OPTION = re.compile(r"[0-9]+[dhm]?")  # USES or 7d: ASCII digits only (isdigit() takes ², which int() refuses)
 
 
 def _invite_error(lang: str, reason: str) -> str:
@@ -84,6 +87,12 @@ async def leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if context.args and unit is None:
         await reply(update, tr(lang, "Unknown unit {unit}.", unit=" ".join(context.args)[:64]))
         return
+    if not svc.store.chat_units(chat_id):
+        await reply(update, tr(lang, "This chat is not a liaison of any unit."))
+        return
+    if not await may_manage(update, context):
+        await reply(update, refusal(lang))
+        return
     left = svc.store.leave(chat_id, unit)
     if not left:
         await reply(update, tr(lang, "This chat is not a liaison of any unit."))
@@ -99,6 +108,9 @@ async def lang_cmd(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     choice = context.args[0].lower() if len(context.args) == 1 else ""
     if choice not in ("zh", "en"):
         await reply(update, tr(lang_of(svc, chat_id), "Usage: /lang zh or /lang en"))
+        return
+    if not await may_manage(update, context):
+        await reply(update, refusal(lang_of(svc, chat_id)))
         return
     svc.store.set_lang(chat_id, choice)
     await reply(update, tr(choice, "Language set to English."))
@@ -141,11 +153,12 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, tr(lang, "Send /invite in a private chat with me, not in a group."))
         return
     args, uses, lifetime = list(context.args), 1, "7d"
-    while len(args) > 1 and (args[-1].isdigit() or args[-1][-1:] in "dhm" and args[-1][:-1].isdigit()):
-        if args[-1].isdigit():
-            uses = int(args.pop())
-        else:
+    while len(args) > 1 and _OPTION.fullmatch(args[-1]):
+        if args[-1][-1] in "dhm":
             lifetime = args.pop()
+        else:
+            digits = args.pop()
+            uses = int(digits) if len(digits) <= 7 else MAX_USES + 1  # more digits than any allowed number
     name = " ".join(args)
     unit = svc.registry.units.resolve(name) if name else None
     if unit is None or svc.registry.units.is_group(unit):
@@ -159,8 +172,8 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         expires_in = parse_duration(lifetime)
     except ValueError:
         expires_in = None
-    if not 1 <= uses <= 1000 or expires_in is None:
-        await reply(update, usage(lang, "/invite UNIT [USES 1-1000] [7d|12h|30m]"))
+    if not 1 <= uses <= MAX_USES or expires_in is None:
+        await reply(update, usage(lang, f"/invite UNIT [USES 1-{MAX_USES}] [7d|12h|30m, at most {MAX_LIFETIME_DAYS}d]"))
         return
     now = svc.clock.now()
     code = svc.store.create_invite(unit, uses=uses, expires_at=now + expires_in,

@@ -49,6 +49,16 @@ def digest_keyboard(task_ids, done_buttons: bool, lang: str = "zh") -> InlineKey
     return build([(t, "done" if done_buttons else "plain") for t in task_ids], lang)
 
 
+def offers(markup, value: str | None) -> bool:
+    """Whether a message's keyboard (as Telegram holds it) has a button with this callback data.
+
+    Telegram sends the pressed message along with the data, but a client can put any data in a
+    callback: a confirmation is accepted only from a message whose keyboard asks for it.
+    """
+    return any(getattr(b, "callback_data", None) == value
+               for row in getattr(markup, "inline_keyboard", None) or () for b in row)
+
+
 def rows_of(markup) -> list[tuple[str, str]]:
     """Read (task id, state) rows back from a message's current keyboard."""
     out = []

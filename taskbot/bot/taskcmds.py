@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -14,6 +16,7 @@ from .common import (find_task, is_private, lang_of, privileged, refuse_status, 
 from .views import render_due, render_open, render_overdue, render_task, task_units
 
 MAX_DAYS = 3660
+_DAYS = re.compile(r"[0-9]{1,6}")  # ASCII digits: str.isdigit() also takes ², which int() refuses
 
 
 def _note_too_long(lang: str, n: int) -> str:
@@ -42,7 +45,7 @@ async def due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = service(context)
     lang = lang_of(svc, update.effective_chat.id)
     arg = context.args[0] if context.args else "14"
-    if len(context.args) > 1 or not arg.isdigit() or not 0 <= int(arg) <= MAX_DAYS:
+    if len(context.args) > 1 or not _DAYS.fullmatch(arg) or not 0 <= int(arg) <= MAX_DAYS:
         await reply(update, usage(lang, f"/due [DAYS] (0–{MAX_DAYS})"))
         return
     if (units := await _units(update, svc, lang)) != []:
@@ -157,6 +160,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(error[:200], show_alert=True)
         return
     if action == kb.DETAIL:
+        if not kb.offers(query.message.reply_markup, query.data):
+            await query.answer(_stale(lang)[:200], show_alert=True)
+            return
         await query.answer()
         await query.message.reply_text(render_task(svc, lang, found, privileged(svc, update)),
                                        disable_web_page_preview=True)
@@ -165,17 +171,24 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(refuse_status(lang)[:200], show_alert=True)
         return
     message = query.message
-    if action == kb.ASK:
-        await query.answer(tr(lang, "Mark {id} done? Confirm below.", id=found.id))
+    if not kb.offers(message.reply_markup, query.data):  # e.g. a confirmation the message never asked for
+        await query.answer(_stale(lang)[:200], show_alert=True)
+        return
+    if action == kb.ASK:  # the keyboard changes before the answer: the next press sees the new buttons
         await _edit(message, message.text, kb.with_row(message.reply_markup, found.id, "confirm", lang))
+        await query.answer(tr(lang, "Mark {id} done? Confirm below.", id=found.id))
     elif action == kb.CANCEL:
-        await query.answer(tr(lang, "Cancelled; nothing was changed."))
         await _edit(message, message.text, kb.with_row(message.reply_markup, found.id, "done", lang))
+        await query.answer(tr(lang, "Cancelled; nothing was changed."))
     else:
         changed = svc.set_status(found.id, "done", user_id(update))
         result = status_reply(lang, found, "done", changed=changed)
         await query.answer(result[:200])
         await _edit(message, f"{message.text}\n\n{result}", kb.with_row(message.reply_markup, found.id, "plain", lang))
+
+
+def _stale(lang: str) -> str:
+    return tr(lang, "This button is not on this message (any more). Nothing was changed; send /tasks for a fresh list.")
 
 
 async def _edit(message, text: str, markup) -> None:
