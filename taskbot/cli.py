@@ -30,15 +30,32 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Create an unguessable calendar feed URL for all items, one unit or one document; the URL is "
                  "the last line."),
     "feed-revoke": ("revoke a calendar feed URL", "Revoke a feed token: its URL answers 404 from now on."),
+    "config": ("show the configuration every command uses",
+               "Print every setting, its value and where it came from (taskbot.toml at the project root, an "
+               "environment variable, a flag or the default); secrets are masked."),
 }
 
 
 def _common(p: argparse.ArgumentParser, db: bool = True) -> None:
-    p.add_argument("--registry", default="tasks.yaml", help="the registry file (default: tasks.yaml)")
-    p.add_argument("--units", default="data/units.yaml", help="the unit directory (default: data/units.yaml)")
+    p.add_argument("--registry", default=None, help="the registry file (env TASKBOT_REGISTRY; default: tasks.yaml "
+                   "at the project root)")
+    p.add_argument("--units", default=None, help="the unit directory (env TASKBOT_UNITS; default: data/units.yaml "
+                   "at the project root)")
     if db:
         p.add_argument("--db", default=None, help="database: a SQLite path or a postgresql:// URL "
                        "(env TASKBOT_DB; default data/taskbot.sqlite3)")
+
+
+def _settings(p: argparse.ArgumentParser) -> None:
+    """The settings of `taskbot run` (each also in taskbot.toml and an environment variable)."""
+    _common(p)
+    p.add_argument("--token", help="Telegram bot token (env TASKBOT_TELEGRAM_TOKEN)")
+    p.add_argument("--api-url", help="Bot API base URL (env TASKBOT_TELEGRAM_API_URL)")
+    p.add_argument("--coordinators", help="comma-separated Telegram user ids (env TASKBOT_COORDINATORS)")
+    p.add_argument("--http", help="host:port of the feed server (env TASKBOT_HTTP; default 127.0.0.1:8080)")
+    p.add_argument("--public-url", help="public base URL of the feed server (env TASKBOT_PUBLIC_URL)")
+    p.add_argument("--clock", help="start the clock at this instant, e.g. 2018-08-24T08:59:00+08:00 (env TASKBOT_CLOCK)")
+    p.add_argument("--outbox", help="where console deliveries are appended (env TASKBOT_OUTBOX; default data/outbox.jsonl)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,14 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, help=short, description=desc)
 
     p = add("run")
-    _common(p)
-    p.add_argument("--token", help="Telegram bot token (env TASKBOT_TELEGRAM_TOKEN)")
-    p.add_argument("--api-url", help="Bot API base URL (env TASKBOT_TELEGRAM_API_URL)")
-    p.add_argument("--coordinators", help="comma-separated Telegram user ids (env TASKBOT_COORDINATORS)")
-    p.add_argument("--http", help="host:port of the feed server (env TASKBOT_HTTP; default 127.0.0.1:8080)")
-    p.add_argument("--public-url", help="public base URL of the feed server (env TASKBOT_PUBLIC_URL)")
-    p.add_argument("--clock", help="start the clock at this instant, e.g. 2018-08-24T08:59:00+08:00 (env TASKBOT_CLOCK)")
-    p.add_argument("--outbox", help="where console deliveries are appended (default data/outbox.jsonl)")
+    _settings(p)
 
     p = add("check")
     _common(p, db=False)
@@ -96,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("feed-revoke")
     _common(p)
     p.add_argument("token", metavar="TOKEN", help="the token (or the whole feed URL)")
+
+    p = add("config")
+    _settings(p)
     return parser
 
 
@@ -106,9 +119,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     from . import commands  # the library calls behind each command
+    from .config import ConfigError
 
     try:
         return getattr(commands, "cmd_" + args.command.replace("-", "_"))(args)
+    except ConfigError as exc:  # a bad setting in taskbot.toml, the environment or a flag: one line
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -8,7 +8,10 @@ import signal
 import sys
 from datetime import date, datetime, timedelta
 
-from .config import ConfigError, from_env
+from .config import ConfigError, describe, load
+
+SETTING_FLAGS = ("registry", "units", "db", "token", "api_url", "coordinators", "http", "public_url", "clock",
+                 "outbox")
 
 
 def _err(message: str) -> int:
@@ -21,11 +24,33 @@ def _print_diagnostics(diagnostics) -> None:
         print(d, file=sys.stderr)
 
 
+def _config(args):
+    """The one configuration (taskbot.toml < environment < this command's flags), read once per command."""
+    cfg = getattr(args, "_config", None)
+    if cfg is None:
+        cfg = load({k: getattr(args, k, None) for k in SETTING_FLAGS})
+        args._config = cfg
+    return cfg
+
+
+def _no_registry(cfg) -> str | None:
+    """Where a missing default registry was looked for, or None when there is one (or it was named)."""
+    if cfg.root is not None or "registry" in cfg.origins or os.path.exists(cfg.registry):
+        return None
+    return (f"no tasks.yaml in {os.getcwd()} or any parent directory (the project root is the nearest one with "
+            "taskbot.toml or tasks.yaml); run taskbot inside the project, or pass --registry PATH")
+
+
 def _load(args):
     """The registry, or None after printing why not."""
     from .registry import check_files
 
-    registry, diagnostics = check_files(args.registry, args.units)
+    cfg = _config(args)
+    missing = _no_registry(cfg)
+    if missing:
+        print(f"{getattr(args, 'command', 'taskbot')}: {missing}", file=sys.stderr)
+        return None
+    registry, diagnostics = check_files(cfg.registry, cfg.units)
     _print_diagnostics(diagnostics)
     return registry
 
@@ -83,9 +108,10 @@ def cmd_simulate(args) -> int:
 
 
 def _store(args):
+    """The store of the configured database, and the configuration."""
     from .store import Store
 
-    cfg = from_env(db=args.db)
+    cfg = _config(args)
     return Store.open(cfg.db), cfg
 
 
@@ -162,8 +188,6 @@ def cmd_feed_url(args) -> int:
     else:
         scope, value = "all", ""
     store, cfg = _store(args)
-    if args.public_url:
-        cfg.public_url = args.public_url
     token = store.create_feed_token(scope, value, now=_now(cfg))
     url = f"{cfg.base_url}/feeds/{token}.ics"
     print(f"feed for {scope}{' ' + value if value else ''}; subscribe with webcal://{url.split('://', 1)[1]}")
@@ -186,13 +210,26 @@ def cmd_run(args) -> int:
     from .app import run
 
     try:
-        cfg = from_env(registry=args.registry, units=args.units, db=args.db, token=args.token,
-                       api_url=args.api_url, coordinators=args.coordinators, http=args.http,
-                       clock=args.clock, public_url=args.public_url, outbox=args.outbox)
+        cfg = _config(args)
     except ConfigError as exc:
         return _err(f"run: {exc}")
+    missing = _no_registry(cfg)
+    if missing:
+        return _err(f"run: {missing}")
     return run(cfg)
 
 
+def cmd_config(args) -> int:
+    """Show every setting, its value and its origin (secrets masked)."""
+    cfg = _config(args)
+    print(f"project root: {cfg.root or '(none found: no taskbot.toml or tasks.yaml here or above)'}")
+    print(f"config file: {cfg.file or '(none; write taskbot.toml at the project root to keep settings)'}")
+    rows = describe(cfg)
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, origin in rows:
+        print(f"{name:<{width}}  {value}  [{origin}]")
+    return 0
+
+
 __all__ = ["cmd_check", "cmd_import", "cmd_simulate", "cmd_reload", "cmd_invite", "cmd_feed_url",
-           "cmd_feed_revoke", "cmd_run", "parse_duration"]
+           "cmd_feed_revoke", "cmd_run", "cmd_config", "parse_duration"]

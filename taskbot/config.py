@@ -1,8 +1,15 @@
-"""Run-time configuration: environment variables, each with a matching command-line flag."""
+"""Run-time configuration, one for every command: `taskbot.toml` < environment variables < flags.
+
+The project root is found as git finds its repository: the current directory or the nearest parent
+holding `taskbot.toml` or `tasks.yaml`. Relative paths in `taskbot.toml` and in environment variables
+are relative to that root; on the command line, relative to the current directory. The Telegram token
+is never written in the file: `token_env` names the environment variable that holds it.
+"""
 
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +25,16 @@ ENV = {
     "http": "TASKBOT_HTTP",
     "clock": "TASKBOT_CLOCK",
     "public_url": "TASKBOT_PUBLIC_URL",
+    "registry": "TASKBOT_REGISTRY",
+    "units": "TASKBOT_UNITS",
+    "outbox": "TASKBOT_OUTBOX",
 }
+CONFIG_FILE = "taskbot.toml"
+ROOT_MARKERS = (CONFIG_FILE, "tasks.yaml")
+PATHS = ("registry", "units", "outbox")  # settings holding a file path (and `db` when not a URL)
+# every key `taskbot.toml` may hold (the token itself never: `token_env` names its variable)
+FILE_KEYS = ("registry", "units", "db", "http", "public_url", "api_url", "token_env", "coordinators", "clock",
+             "outbox")
 
 
 class ConfigError(ValueError):
@@ -38,6 +54,10 @@ class Config:
     public_url: str | None = None
     outbox: str = "data/outbox.jsonl"
     extra: dict = field(default_factory=dict)
+    root: str | None = None  # the project root (None: built in code, not by `load`)
+    file: str | None = None  # the taskbot.toml read, if any
+    origins: dict = field(default_factory=dict)  # setting -> where its value came from
+    token_env: str = ENV["token"]
 
     @property
     def http_host_port(self) -> tuple[str, int]:
@@ -54,9 +74,17 @@ class Config:
     def redacted(self) -> dict:
         """Settings safe to log: the token is never shown."""
         return {"registry": self.registry, "units": self.units, "db": _redact_url(self.db),
-                "token": "set" if self.token else "not set", "api_url": self.api_url,
+                "token": mask_token(self.token), "api_url": self.api_url,
                 "coordinators": list(self.coordinators), "http": self.http,
                 "clock": self.clock.isoformat() if self.clock else None}
+
+
+def mask_token(token: str | None) -> str:
+    """A bot token shown safely: only the bot id before the colon (`123456:***`)."""
+    if not token:
+        return "not set"
+    bot_id, sep, _ = str(token).partition(":")
+    return f"{bot_id}:***" if sep and bot_id.isdigit() else "***"
 
 
 def _redact_url(url: str) -> str:
@@ -116,3 +144,124 @@ def from_env(env=None, **flags) -> Config:
     clock = values.get("clock")
     cfg.clock = parse_clock(clock) if isinstance(clock, str) else clock
     return cfg
+
+
+# --- one configuration for every command: file < environment < flags -------------------------------------
+
+def find_root(cwd: str | None = None) -> str | None:
+    """The project root: `cwd` or its nearest parent holding taskbot.toml or tasks.yaml (None if none)."""
+    here = os.path.abspath(cwd or os.getcwd())
+    while True:
+        if any(os.path.isfile(os.path.join(here, m)) for m in ROOT_MARKERS):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def read_file(path: str) -> dict:
+    """The settings of a taskbot.toml; ConfigError names the file, the bad key or value and the fix."""
+    from .diagnostics import did_you_mean
+
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}; see docs/operations.md for the format") from None
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the file: {getattr(exc, 'strerror', None) or exc}") from None
+    out = {}
+    for key, value in data.items():
+        if key == "token":
+            raise ConfigError(f"{path}: do not write the Telegram token in the file; put it in an environment "
+                              f"variable and name it: token_env = \"{ENV['token']}\"")
+        if key not in FILE_KEYS:
+            raise ConfigError(f"{path}: unknown setting {key!r}{did_you_mean(key, FILE_KEYS)}; "
+                              f"settings: {', '.join(FILE_KEYS)}")
+        if key == "coordinators":
+            if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+                value = ",".join(str(v) for v in value)
+            elif not isinstance(value, str):
+                raise ConfigError(f"{path}: coordinators must be a list of Telegram user ids, e.g. "
+                                  f"coordinators = [123456789], got {value!r}")
+        elif key == "clock" and isinstance(value, datetime):
+            value = value.isoformat()
+        elif not isinstance(value, str):
+            raise ConfigError(f"{path}: {key} must be a string in quotes, got {value!r}")
+        out[key] = value
+    return out
+
+
+def _resolve(value: str, base: str, cwd: str) -> str:
+    """A path made absolute against `base`, shown relative to `cwd` when it lies under it."""
+    full = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+    rel = os.path.relpath(full, cwd)
+    return full if rel == ".." or rel.startswith(".." + os.sep) else rel
+
+
+def load(flags: dict | None = None, env=None, cwd: str | None = None) -> Config:
+    """The configuration every command uses: defaults < taskbot.toml < environment < flags."""
+    env = os.environ if env is None else env
+    cwd = os.path.abspath(cwd or os.getcwd())
+    found = find_root(cwd)
+    root = found or cwd
+    file_path = os.path.join(root, CONFIG_FILE)
+    values: dict = {}
+    origins: dict = {}
+    bases: dict = {}
+    file_values = read_file(file_path) if os.path.isfile(file_path) else {}
+    token_env = file_values.pop("token_env", None) or ENV["token"]
+    for key, value in file_values.items():
+        values[key], origins[key], bases[key] = value, CONFIG_FILE, root
+    for key, var in ENV.items():
+        var = token_env if key == "token" else var
+        if env.get(var):
+            values[key], origins[key], bases[key] = env[var], f"env {var}", root
+    for key, value in (flags or {}).items():
+        if value is not None and value != ():
+            values[key], origins[key], bases[key] = value, "--" + key.replace("_", "-"), cwd
+    for key in PATHS:
+        if key in values:
+            values[key] = _resolve(values[key], bases[key], cwd)
+    for key, default in (("registry", Config.registry), ("units", Config.units), ("outbox", Config.outbox)):
+        if key not in values:
+            values[key] = _resolve(default, root, cwd)
+    db = values.get("db") or DEFAULT_DB
+    if "://" not in db and db != ":memory:":
+        values["db"] = _resolve(db, bases.get("db", root), cwd)
+    try:
+        cfg = from_env({}, **values)
+    except ConfigError as exc:
+        raise ConfigError(_with_origin(str(exc), origins)) from None
+    cfg.root, cfg.file = found, file_path if file_values or os.path.isfile(file_path) else None
+    cfg.origins, cfg.token_env = origins, token_env
+    return cfg
+
+
+def _with_origin(message: str, origins: dict) -> str:
+    """Name where a bad value came from (the message names the setting by its environment variable)."""
+    for key, var in ENV.items():
+        if var in message or f"--{key.replace('_', '-')}" in message:
+            where = origins.get(key)
+            if where and where.startswith(CONFIG_FILE):
+                return f"{message} (from {CONFIG_FILE}: {key})"
+    return message
+
+
+def describe(cfg: Config) -> list[tuple[str, str, str]]:
+    """(setting, value, origin) rows for `taskbot config`; secrets masked."""
+    o = cfg.origins
+    rows = [
+        ("registry", cfg.registry, o.get("registry", "default")),
+        ("units", cfg.units, o.get("units", "default")),
+        ("db", _redact_url(cfg.db), o.get("db", "default")),
+        ("http", cfg.http, o.get("http", "default")),
+        ("public_url", cfg.public_url or f"(none: {cfg.base_url})", o.get("public_url", "default")),
+        ("token", mask_token(cfg.token), o.get("token", f"env {cfg.token_env} (not set)")),
+        ("api_url", cfg.api_url, o.get("api_url", "default")),
+        ("coordinators", ",".join(map(str, cfg.coordinators)) or "(none)", o.get("coordinators", "default")),
+        ("clock", cfg.clock.isoformat() if cfg.clock else "(real time)", o.get("clock", "default")),
+        ("outbox", cfg.outbox, o.get("outbox", "default")),
+    ]
+    return rows
