@@ -44,7 +44,9 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
     from .store import Store
 
     clock = Clock(cfg.clock)
-    store = Store.open(cfg.db)
+    store = Store.open(cfg.db, create=True, check=True)
+    if store.integrity is not None:
+        log.info("database %s: quick_check %s", cfg.redacted()["db"], "; ".join(store.integrity))
     stop = stop or asyncio.Event()
     application = None
     if cfg.token:
@@ -133,7 +135,12 @@ def run(cfg) -> int:
         print("taskbot: the registry is invalid; fix the errors above (see `taskbot check`)", file=sys.stderr)
         return 1
     log.info("starting with %s", cfg.redacted())
+    from .dbcheck import DatabaseProblem
+
     try:
         return asyncio.run(serve(cfg, registry))
+    except DatabaseProblem as exc:
+        print(f"taskbot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130

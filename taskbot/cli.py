@@ -30,6 +30,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Create an unguessable calendar feed URL for all items, one unit or one document; the URL is "
                  "the last line."),
     "feed-revoke": ("revoke a calendar feed URL", "Revoke a feed token: its URL answers 404 from now on."),
+    "init": ("create the database",
+             "Create the configured database and its tables (taskbot run does the same at its first start); the "
+             "other commands refuse a database that does not exist."),
     "config": ("show the configuration every command uses",
                "Print every setting, its value and where it came from (taskbot.toml at the project root, an "
                "environment variable, a flag or the default); secrets are masked."),
@@ -107,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("token", metavar="TOKEN", help="the token (or the whole feed URL)")
 
+    p = add("init")
+    _common(p)
+
     p = add("config")
     _settings(p)
     return parser
@@ -120,11 +126,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from . import commands  # the library calls behind each command
     from .config import ConfigError
+    from .dbcheck import DRIVER_ERRORS, DatabaseProblem, explain
 
     try:
         return getattr(commands, "cmd_" + args.command.replace("-", "_"))(args)
-    except ConfigError as exc:  # a bad setting in taskbot.toml, the environment or a flag: one line
+    except (ConfigError, DatabaseProblem) as exc:  # a bad setting or an unusable database: one line
         print(f"{args.command}: {exc}", file=sys.stderr)
+        return 1
+    except DRIVER_ERRORS as exc:  # the database failed under a command (a damaged page, a lost server)
+        cfg = getattr(args, "_config", None)
+        print(f"{args.command}: {explain(exc, cfg.db) if cfg else exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

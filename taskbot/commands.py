@@ -112,7 +112,7 @@ def _store(args):
     from .store import Store
 
     cfg = _config(args)
-    return Store.open(cfg.db), cfg
+    return Store.open(cfg.db, create=False, check=True), cfg  # only `run` and `init` create a database
 
 
 def _now(cfg) -> datetime:
@@ -219,6 +219,23 @@ def cmd_run(args) -> int:
     return run(cfg)
 
 
+def cmd_init(args) -> int:
+    """Create the configured database (what `taskbot run` does at its first start)."""
+    from .dbcheck import sqlite_path
+    from .store import Store
+
+    cfg = _config(args)
+    path = sqlite_path(cfg.db)
+    existed = path is None or os.path.exists(path)
+    store = Store.open(cfg.db, create=True, check=True)
+    version = store.schema_version()
+    store.close()
+    shown = path or cfg.redacted()["db"]
+    print(f"init: {'the database ' + shown + ' already exists' if existed else 'created ' + shown}; "
+          f"schema version {version}")
+    return 0
+
+
 def cmd_config(args) -> int:
     """Show every setting, its value and its origin (secrets masked)."""
     cfg = _config(args)
@@ -232,4 +249,4 @@ def cmd_config(args) -> int:
 
 
 __all__ = ["cmd_check", "cmd_import", "cmd_simulate", "cmd_reload", "cmd_invite", "cmd_feed_url",
-           "cmd_feed_revoke", "cmd_run", "cmd_config", "parse_duration"]
+           "cmd_feed_revoke", "cmd_run", "cmd_config", "cmd_init", "parse_duration"]
