@@ -113,10 +113,18 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
 
 
 def _report_reload(result) -> None:
-    for d in result.diagnostics:
-        print(d, file=sys.stderr)
+    report_diagnostics(result.diagnostics)
     print(f"taskbot: reload {'applied: ' + result.summary if result.ok else 'rejected; the previous registry keeps serving'}",
           file=sys.stderr, flush=True)
+
+
+def report_diagnostics(diagnostics) -> None:
+    """After a reload: every error, and only the number of warnings (they were logged at start)."""
+    errors = [d for d in diagnostics if d.severity == "error"]
+    for d in errors:
+        print(d, file=sys.stderr)
+    if len(diagnostics) > len(errors):
+        print(f"taskbot: {len(diagnostics) - len(errors)} warning(s): run taskbot check", file=sys.stderr)
 
 
 def run(cfg) -> int:
@@ -128,9 +136,9 @@ def run(cfg) -> int:
     errors = [d for d in diagnostics if d.severity == "error"]
     for d in errors:
         print(d, file=sys.stderr)
-    if len(diagnostics) > len(errors):
-        print(f"taskbot: {len(diagnostics) - len(errors)} warning(s) about the registry; `taskbot check` lists them",
-              file=sys.stderr)
+    if registry is not None:
+        for d in diagnostics:  # the warnings are logged once, here; reloads count them
+            log.warning("%s", d)
     if registry is None:
         print("taskbot: the registry is invalid; fix the errors above (see `taskbot check`)", file=sys.stderr)
         return 1

@@ -41,8 +41,8 @@ def _no_registry(cfg) -> str | None:
             "taskbot.toml or tasks.yaml); run taskbot inside the project, or pass --registry PATH")
 
 
-def _load(args):
-    """The registry, or None after printing why not."""
+def _load(args, *, show_warnings: bool = False):
+    """The registry, or None after printing why not. Warnings are `taskbot check`'s: others print their count."""
     from .registry import check_files
 
     cfg = _config(args)
@@ -51,13 +51,23 @@ def _load(args):
         print(f"{getattr(args, 'command', 'taskbot')}: {missing}", file=sys.stderr)
         return None
     registry, diagnostics = check_files(cfg.registry, cfg.units)
-    _print_diagnostics(diagnostics)
+    if show_warnings:
+        _print_diagnostics(diagnostics)
+    else:
+        errors = [d for d in diagnostics if d.severity == "error"]
+        _print_diagnostics(errors)
+        if len(diagnostics) > len(errors):
+            print(warning_count(len(diagnostics) - len(errors)), file=sys.stderr)
     return registry
+
+
+def warning_count(n: int) -> str:
+    return f"{n} warning{'s' if n != 1 else ''}: run taskbot check"
 
 
 def cmd_check(args) -> int:
     """Validate the registry and the unit directory."""
-    registry = _load(args)
+    registry = _load(args, show_warnings=True)
     if registry is None:
         return 1
     print(registry.summary())

@@ -51,8 +51,9 @@ class ReminderScheduler:
         if mtimes != self._mtimes:
             self._mtimes = mtimes
             result = self.service.reload()
-            for d in result.diagnostics:
-                log.warning("%s", d)
+            for d in result.diagnostics:  # errors only: the warnings were logged at start
+                if d.severity == "error":
+                    log.warning("%s", d)
         await self.tick()
 
     async def tick(self) -> None:
