@@ -101,6 +101,21 @@ def parse_host_port(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+def parse_url(value: str, flag: str, env: str, example: str) -> str:
+    """An http(s) URL with a host, or ConfigError naming the setting and an example."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value.strip())
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 (parsing the port raises ValueError when it is out of range)
+    except ValueError:  # a bad port or bracket
+        ok = False
+    if not ok:
+        raise ConfigError(f"{flag} ({env}) must be an http:// or https:// URL such as {example}, got {value!r}")
+    return value.strip()
+
+
 def parse_coordinators(value: str) -> tuple[int, ...]:
     out = []
     for part in value.replace(";", ",").split(","):
@@ -139,6 +154,10 @@ def from_env(env=None, **flags) -> Config:
     cfg.http = values.get("http") or DEFAULT_HTTP
     parse_host_port(cfg.http)
     cfg.public_url = values.get("public_url") or None
+    if cfg.public_url:
+        parse_url(cfg.public_url, "--public-url", ENV["public_url"], "https://duban.example.cn")
+    if values.get("api_url"):
+        parse_url(cfg.api_url, "--api-url", ENV["api_url"], DEFAULT_API_URL)
     coords = values.get("coordinators")
     cfg.coordinators = parse_coordinators(coords) if isinstance(coords, str) else tuple(coords or ())
     clock = values.get("clock")

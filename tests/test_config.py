@@ -111,3 +111,13 @@ def test_env_paths_are_relative_to_the_root_and_flag_paths_to_the_current_direct
 def test_mask_token_keeps_only_the_bot_id():
     assert config.mask_token("123456:AAHsecret") == "123456:***"
     assert config.mask_token("garbage") == "***" and config.mask_token(None) == "not set"
+
+
+@pytest.mark.parametrize("command", [["feed-url", "--all"], ["run"]])
+@pytest.mark.parametrize("value", ["notaurl", "ftp://example.cn", "http://", "http://h:99999"])
+def test_a_public_url_that_is_not_an_http_url_is_refused(project, command, value):
+    Store.open(str(project / "data" / "taskbot.sqlite3")).close()
+    result = taskbot(*command, "--public-url", value, cwd=project)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (f"{command[0]}: --public-url (TASKBOT_PUBLIC_URL) must be an http:// or https:// URL "
+                             f"such as https://duban.example.cn, got {value!r}\n")
