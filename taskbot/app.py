@@ -33,6 +33,18 @@ class ConsoleService(Service):
         return out
 
 
+LINK_GRACE = 10.0  # seconds serve() waits for Telegram before reporting ready without it
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
+
+
 def _pidfile(path: str):
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w") as fh:
@@ -50,10 +62,11 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
     stop = stop or asyncio.Event()
     application = None
     if cfg.token:
-        from .bot import TelegramTransport, build_application
+        from .bot import build_application
+        from .bot.link import LinkedTransport
 
         application = build_application(cfg)
-        transport = TelegramTransport(application.bot)
+        transport = LinkedTransport(application.bot)
         service = Service(cfg, clock, store, registry, transport)
         application.bot_data["service"] = service
     else:
@@ -84,11 +97,22 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
     loop.add_signal_handler(signal.SIGHUP, lambda: _report_reload(service.reload()))
     pidfile = os.path.join(os.path.dirname(cfg.db) or ".", "taskbot.pid") if "://" not in cfg.db else "data/taskbot.pid"
     _pidfile(pidfile)
-    if application is not None:
-        await application.initialize()
-        await application.start()
-        await application.updater.start_polling(drop_pending_updates=False, allowed_updates=["message", "callback_query"])
     scheduler.start()
+    link, exit_code = None, 0
+    if application is not None:  # Telegram may be unreachable: the link retries, feeds and scheduler keep going
+        from .bot.link import TelegramLink
+
+        def rejected(message: str) -> None:
+            nonlocal exit_code
+            print(f"taskbot: {message}", file=sys.stderr, flush=True)
+            exit_code = 1
+            stop.set()
+
+        link = TelegramLink(application, token=cfg.token, api_url=cfg.api_url, say=lambda m: print(m, flush=True),
+                            on_up=lambda: loop.create_task(scheduler.tick()), on_rejected=rejected)
+        transport.link = link
+        link.start()
+        await _first_of(link.settled, stop, timeout=LINK_GRACE)  # up, or said that it is not
     nxt = service.next_wake()
     print(f"taskbot: {registry.summary()}; clock {clock.now().astimezone(registry.settings.tz).isoformat(timespec='seconds')}; "
           f"next reminders at {nxt.isoformat() if nxt else 'never'}", flush=True)
@@ -98,10 +122,8 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
         await stop.wait()
     finally:
         scheduler.shutdown()
-        if application is not None:
-            await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
+        if link is not None:
+            await link.stop()
         if web is not None:
             await web.cleanup()
         store.close()
@@ -109,7 +131,7 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
             os.remove(pidfile)  # so that `taskbot reload` never signals a stranger
         except OSError:
             pass
-    return 0
+    return exit_code
 
 
 def _report_reload(result) -> None:
@@ -132,6 +154,9 @@ def run(cfg) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run is noise
+    from . import logsafe
+
+    logsafe.install([cfg.token])  # no token in any log line, no traceback for a Telegram outage
     registry, diagnostics = check_files(cfg.registry, cfg.units)
     errors = [d for d in diagnostics if d.severity == "error"]
     for d in errors:
