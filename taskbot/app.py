@@ -33,6 +33,19 @@ class ConsoleService(Service):
         return out
 
 
+def _warn_clock_behind(cfg, clock, store, registry) -> None:
+    """A replay (--clock) on a database that has already lived past that instant sends only what it never sent."""
+    last = store.last_tick()
+    now = clock.now()
+    if cfg.clock is None or last is None or now >= last:
+        return
+    tz = registry.settings.tz
+    fresh = os.path.join(os.path.dirname(cfg.db) or ".", "replay.sqlite3") if "://" not in cfg.db else "data/replay.sqlite3"
+    print(f"taskbot: the clock ({now.astimezone(tz).isoformat(timespec='minutes')}) is before the last tick in "
+          f"this database ({last.astimezone(tz).isoformat(timespec='minutes')}): reminders its ledger already "
+          f"records are not sent again; use a fresh database for replays: --db {fresh}", file=sys.stderr, flush=True)
+
+
 LINK_GRACE = 10.0  # seconds serve() waits for Telegram before reporting ready without it
 
 
@@ -76,6 +89,7 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
         service = ConsoleService(cfg, clock, store, registry, transport)
         print("taskbot: no TASKBOT_TELEGRAM_TOKEN, so reminders go to this console and to "
               f"{cfg.outbox} (every unit has one virtual liaison)", flush=True)
+    _warn_clock_behind(cfg, clock, store, registry)
     web = None
     try:
         from .web import start_web

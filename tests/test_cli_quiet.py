@@ -81,3 +81,26 @@ def test_the_bot_logs_the_warnings_once_at_start_and_only_counts_them_on_reload(
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
+
+
+def test_a_replay_clock_before_the_last_tick_of_the_database_says_what_happens_and_the_fix(tmp_path):
+    from datetime import datetime, timezone
+
+    work = tmp_path / "repo"
+    work.mkdir()
+    shutil.copy(ROOT / "tasks.yaml", work)
+    shutil.copytree(ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.sqlite3*", "outbox.jsonl", "*.pid"))
+    store = Store.open(str(work / "data" / "demo.sqlite3"))
+    store.set_last_tick(datetime(2018, 12, 31, 1, 0, tzinfo=timezone.utc))
+    store.close()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "--clock", "2018-08-24T08:59:00+08:00", "--db",
+                             "data/demo.sqlite3"], cwd=work, env=env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        line = read_until(proc, "is before the last tick")[-1]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert line == ("taskbot: the clock (2018-08-24T08:59+08:00) is before the last tick in this database "
+                    "(2018-12-31T09:00+08:00): reminders its ledger already records are not sent again; use a fresh "
+                    "database for replays: --db data/replay.sqlite3\n")
