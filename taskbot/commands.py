@@ -65,6 +65,19 @@ def warning_count(n: int) -> str:
     return f"{n} warning{'s' if n != 1 else ''}: run taskbot check"
 
 
+MAX_LISTED = 12  # members named in a message about a group
+
+
+def _group_of(units, group: str, verb: str) -> str:
+    """A group where one unit is needed: its members (or that it has none yet)."""
+    members = units.expand(group)
+    if not members:
+        return (f"{group} is a group with no members yet; list its members in the unit directory, or {verb} "
+                "one unit")
+    shown = "、".join(members[:MAX_LISTED]) + ("、…" if len(members) > MAX_LISTED else "")
+    return f"{group} is a group of {len(members)} units; {verb} one of them: {shown}"
+
+
 def cmd_check(args) -> int:
     """Validate the registry and the unit directory."""
     registry = _load(args, show_warnings=True)
@@ -102,11 +115,17 @@ def cmd_simulate(args) -> int:
     if registry is None:
         return 1
     unit = None
-    if args.unit:
+    if args.unit is not None:
         unit = registry.units.resolve(args.unit)
-        if unit is None or registry.units.is_group(unit):
+        if unit is None:
             return _err(f"simulate: {registry.units.unknown_message(args.unit)}")
-    rows = simulate(registry, start, end, unit=unit)
+    if unit is not None and registry.units.is_group(unit):  # a group: what its members are sent
+        members = set(registry.units.expand(unit))
+        if not members:
+            return _err(f"simulate: {_group_of(registry.units, unit, 'simulate')}")
+        rows = [row for row in simulate(registry, start, end) if row["unit"] in members]
+    else:
+        rows = simulate(registry, start, end, unit=unit)
     for row in rows:
         if args.format == "jsonl":
             print(json.dumps(row, ensure_ascii=False))
@@ -161,8 +180,10 @@ def cmd_invite(args) -> int:
     if registry is None:
         return 1
     unit = registry.units.resolve(args.unit)
-    if unit is None or registry.units.is_group(unit):
+    if unit is None:
         return _err(f"invite: {registry.units.unknown_message(args.unit)}")
+    if registry.units.is_group(unit):
+        return _err(f"invite: {_group_of(registry.units, unit, 'invite')}")
     try:
         lifetime = parse_duration(args.expires)
     except ValueError as exc:
