@@ -118,9 +118,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+VALUE_FLAGS = ("--expires", "--uses", "--from", "--to", "--unit", "--doc")  # values that may start with '-'
+
+
+def _glue(argv: list[str]) -> list[str]:
+    """`--expires -1d` as `--expires=-1d`, so that a bad value gets its own message, not "expected one argument"."""
+    out = []
+    for arg in argv:
+        if out and out[-1] in VALUE_FLAGS and arg.startswith("-") and not arg.startswith("--") and len(arg) > 1:
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return action.choices[name]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(_glue(list(sys.argv[1:] if argv is None else argv)))
+    if extra:  # the command's own usage, not the top-level one
+        (_subparser(parser, args.command) if args.command else parser).error(
+            f"unrecognized arguments: {' '.join(extra)}")
     if not args.command:
         parser.print_help()
         return 2

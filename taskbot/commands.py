@@ -115,6 +115,8 @@ def cmd_simulate(args) -> int:
     if registry is None:
         return 1
     unit = None
+    if args.unit is not None and not args.unit.strip():
+        return _err("simulate: --unit is empty; name a unit or a group (any spelling), or leave --unit out for all")
     if args.unit is not None:
         unit = registry.units.resolve(args.unit)
         if unit is None:
@@ -130,7 +132,8 @@ def cmd_simulate(args) -> int:
         if args.format == "jsonl":
             print(json.dumps(row, ensure_ascii=False))
         else:
-            print(f"{row['at']}  {row['unit']}  {row['task']:<10} {row['kind']:<11} due {row['due']}  {row['role']}")
+            due = f"due {row['due']}" if row["due"] else "no due date"
+            print(f"{row['at']}  {row['unit']}  {row['task']:<10} {row['kind']:<11} {due:<14}  {row['role']}")
     if args.format == "text":
         print(f"{len(rows)} deliveries from {start} to {end}", file=sys.stderr)
     return 0
@@ -193,7 +196,8 @@ def cmd_invite(args) -> int:
     store, cfg = _store(args)
     now = _now(cfg)
     invite = store.create_invite(unit, uses=args.uses, expires_at=now + lifetime, created_by="cli", now=now)
-    print(f"invite for {unit}: {args.uses} use(s), expires {invite.expires_at.isoformat()}")
+    tz = registry.settings.tz
+    print(f"invite for {unit}: {args.uses} use(s), expires {invite.expires_at.astimezone(tz):%Y-%m-%d %H:%M} ({tz.key})")
     print(f"liaisons send: /join {invite.code}")
     print(invite.code)
     return 0
