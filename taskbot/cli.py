@@ -33,6 +33,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("create the database",
              "Create the configured database and its tables (taskbot run does the same at its first start); the "
              "other commands refuse a database that does not exist."),
+    "backup": ("copy the database, also while the bot runs",
+               "Copy the SQLite database into FILE with SQLite's online backup API: a consistent snapshot, safe "
+               "while the bot runs. Restore: stop the bot, put the copy in place of the database, start it."),
     "config": ("show the configuration every command uses",
                "Print every setting, its value and where it came from (taskbot.toml at the project root, an "
                "environment variable, a flag or the default); secrets are masked."),
@@ -112,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("init")
     _common(p)
+
+    p = add("backup")
+    _common(p)
+    p.add_argument("file", metavar="FILE", help="where to write the copy (a new file, or a directory)")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     p = add("config")
     _settings(p)

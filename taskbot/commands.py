@@ -271,6 +271,17 @@ def cmd_init(args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    """Copy the SQLite database while the bot runs (online backup API)."""
+    from .backup import backup
+
+    cfg = _config(args)
+    info = backup(cfg.db, args.file, force=args.force)
+    print(f"backup: {info['source']} -> {info['dest']} ({info['pages']} pages, {info['bytes']} bytes); "
+          f"quick_check {'; '.join(info['quick_check'])}")
+    return 0 if info["quick_check"] == ["ok"] else 1
+
+
 def cmd_config(args) -> int:
     """Show every setting, its value and its origin (secrets masked)."""
     cfg = _config(args)
@@ -284,4 +295,4 @@ def cmd_config(args) -> int:
 
 
 __all__ = ["cmd_check", "cmd_import", "cmd_simulate", "cmd_reload", "cmd_invite", "cmd_feed_url",
-           "cmd_feed_revoke", "cmd_run", "cmd_config", "cmd_init", "parse_duration"]
+           "cmd_feed_revoke", "cmd_run", "cmd_config", "cmd_init", "cmd_backup", "parse_duration"]
