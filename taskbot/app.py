@@ -11,6 +11,7 @@ import zlib
 
 from .clock import Clock
 from .delivery import ConsoleTransport
+from .i18n import cli_tr
 from .registry import check_files
 from .scheduler import ReminderScheduler
 from .service import Service
@@ -41,9 +42,11 @@ def _warn_clock_behind(cfg, clock, store, registry) -> None:
         return
     tz = registry.settings.tz
     fresh = os.path.join(os.path.dirname(cfg.db) or ".", "replay.sqlite3") if "://" not in cfg.db else "data/replay.sqlite3"
-    print(f"taskbot: the clock ({now.astimezone(tz).isoformat(timespec='minutes')}) is before the last tick in "
-          f"this database ({last.astimezone(tz).isoformat(timespec='minutes')}): reminders its ledger already "
-          f"records are not sent again; use a fresh database for replays: --db {fresh}", file=sys.stderr, flush=True)
+    print("taskbot: " + cli_tr(
+        "the clock ({clock}) is before the last tick in this database ({last}): reminders its ledger already records "
+        "are not sent again; use a fresh database for replays: --db {fresh}",
+        clock=now.astimezone(tz).isoformat(timespec="minutes"), last=last.astimezone(tz).isoformat(timespec="minutes"),
+        fresh=fresh), file=sys.stderr, flush=True)
 
 
 LINK_GRACE = 10.0  # seconds serve() waits for Telegram before reporting ready without it

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 
+from .i18n import cli_tr
 from .dbcheck import DatabaseProblem, preflight, sqlite_path
 
 
@@ -16,18 +17,19 @@ def backup(url: str, dest: str, *, force: bool = False) -> dict:
     """
     path = sqlite_path(url)
     if path is None:
-        raise DatabaseProblem(f"backup copies a SQLite database; for PostgreSQL use pg_dump (the database is "
-                              f"{url.split('@')[-1]})")
+        raise DatabaseProblem(cli_tr("backup copies a SQLite database; for PostgreSQL use pg_dump (the database is "
+                                     "{db})", db=url.split("@")[-1]))
     preflight(url, create=False)
     if os.path.isdir(dest):
         dest = os.path.join(dest, os.path.basename(path))
     if os.path.abspath(dest) == os.path.abspath(path):
-        raise DatabaseProblem(f"the backup {dest} is the database itself; give another file")
+        raise DatabaseProblem(cli_tr("the backup {dest} is the database itself; give another file", dest=dest))
     if os.path.exists(dest) and not force:
-        raise DatabaseProblem(f"{dest} exists; give a new file name, or --force to replace it")
+        raise DatabaseProblem(cli_tr("{dest} exists; give a new file name, or --force to replace it", dest=dest))
     parent = os.path.dirname(dest) or "."
     if not os.path.isdir(parent):
-        raise DatabaseProblem(f"cannot write the backup {dest}: the directory {parent} does not exist")
+        raise DatabaseProblem(cli_tr("cannot write the backup {dest}: the directory {parent} does not exist",
+                                     dest=dest, parent=parent))
     tmp = f"{dest}.part"
     src = sqlite3.connect(path, timeout=30)
     try:
@@ -42,7 +44,7 @@ def backup(url: str, dest: str, *, force: bool = False) -> dict:
     except sqlite3.Error as exc:
         if os.path.exists(tmp):
             os.remove(tmp)
-        raise DatabaseProblem(f"backup of {path} failed (SQLite: {exc})") from None
+        raise DatabaseProblem(cli_tr("backup of {path} failed (SQLite: {reason})", path=path, reason=exc)) from None
     finally:
         src.close()
     os.chmod(tmp, 0o600)  # it holds feed tokens and invite codes

@@ -9,6 +9,7 @@ import sys
 from datetime import date, datetime, timedelta
 
 from .config import ConfigError, describe, load
+from .i18n import cli_tr
 
 SETTING_FLAGS = ("registry", "units", "db", "token", "api_url", "coordinators", "http", "public_url", "clock",
                  "outbox")
@@ -37,8 +38,8 @@ def _no_registry(cfg) -> str | None:
     """Where a missing default registry was looked for, or None when there is one (or it was named)."""
     if cfg.root is not None or "registry" in cfg.origins or os.path.exists(cfg.registry):
         return None
-    return (f"no tasks.yaml in {os.getcwd()} or any parent directory (the project root is the nearest one with "
-            "taskbot.toml or tasks.yaml); run taskbot inside the project, or pass --registry PATH")
+    return cli_tr("no tasks.yaml in {dir} or any parent directory (the project root is the nearest one with "
+                  "taskbot.toml or tasks.yaml); run taskbot inside the project, or pass --registry PATH", dir=os.getcwd())
 
 
 def _load(args, *, show_warnings: bool = False):
@@ -62,7 +63,7 @@ def _load(args, *, show_warnings: bool = False):
 
 
 def warning_count(n: int) -> str:
-    return f"{n} warning{'s' if n != 1 else ''}: run taskbot check"
+    return cli_tr("{n} warning: run taskbot check", n=n) if n == 1 else cli_tr("{n} warnings: run taskbot check", n=n)
 
 
 MAX_LISTED = 12  # members named in a message about a group
@@ -71,11 +72,13 @@ MAX_LISTED = 12  # members named in a message about a group
 def _group_of(units, group: str, verb: str) -> str:
     """A group where one unit is needed: its members (or that it has none yet)."""
     members = units.expand(group)
+    verb = {"invite": cli_tr("invite"), "simulate": cli_tr("simulate")}.get(verb, verb)
     if not members:
-        return (f"{group} is a group with no members yet; list its members in the unit directory, or {verb} "
-                "one unit")
+        return cli_tr("{group} is a group with no members yet; list its members in the unit directory, or {verb} "
+                      "one unit", group=group, verb=verb)
     shown = "、".join(members[:MAX_LISTED]) + ("、…" if len(members) > MAX_LISTED else "")
-    return f"{group} is a group of {len(members)} units; {verb} one of them: {shown}"
+    return cli_tr("{group} is a group of {n} units; {verb} one of them: {members}", group=group, n=len(members),
+                  verb=verb, members=shown)
 
 
 def cmd_check(args) -> int:
@@ -98,7 +101,7 @@ def _day(value: str, flag: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ConfigError(f"{flag} must be a date YYYY-MM-DD, got {value!r}") from None
+        raise ConfigError(cli_tr("{flag} must be a date YYYY-MM-DD, got {value}", flag=flag, value=repr(value))) from None
 
 
 def cmd_simulate(args) -> int:
@@ -110,13 +113,14 @@ def cmd_simulate(args) -> int:
     except ConfigError as exc:
         return _err(f"simulate: {exc}")
     if end < start:
-        return _err(f"simulate: --to {end} is before --from {start}")
+        return _err("simulate: " + cli_tr("--to {end} is before --from {start}", end=end, start=start))
     registry = _load(args)
     if registry is None:
         return 1
     unit = None
     if args.unit is not None and not args.unit.strip():
-        return _err("simulate: --unit is empty; name a unit or a group (any spelling), or leave --unit out for all")
+        return _err("simulate: " + cli_tr("--unit is empty; name a unit or a group (any spelling), or leave --unit "
+                                          "out for all"))
     if args.unit is not None:
         unit = registry.units.resolve(args.unit)
         if unit is None:
@@ -132,10 +136,10 @@ def cmd_simulate(args) -> int:
         if args.format == "jsonl":
             print(json.dumps(row, ensure_ascii=False))
         else:
-            due = f"due {row['due']}" if row["due"] else "no due date"
+            due = cli_tr("due {date}", date=row["due"]) if row["due"] else cli_tr("no due date")
             print(f"{row['at']}  {row['unit']}  {row['task']:<10} {row['kind']:<11} {due:<14}  {row['role']}")
     if args.format == "text":
-        print(f"{len(rows)} deliveries from {start} to {end}", file=sys.stderr)
+        print(cli_tr("{n} deliveries from {start} to {end}", n=len(rows), start=start, end=end), file=sys.stderr)
     return 0
 
 
@@ -189,16 +193,18 @@ def cmd_invite(args) -> int:
         return _err(f"invite: {_group_of(registry.units, unit, 'invite')}")
     try:
         lifetime = parse_duration(args.expires)
-    except ValueError as exc:
-        return _err(f"invite: {exc}")
+    except ValueError:
+        return _err("invite: " + cli_tr("expires must be a positive number with d, h or m, got: {value}",
+                                        value=repr(args.expires)))
     if args.uses < 1:
-        return _err(f"invite: --uses must be positive, got: {args.uses}")
+        return _err("invite: " + cli_tr("--uses must be positive, got: {uses}", uses=args.uses))
     store, cfg = _store(args)
     now = _now(cfg)
     invite = store.create_invite(unit, uses=args.uses, expires_at=now + lifetime, created_by="cli", now=now)
     tz = registry.settings.tz
-    print(f"invite for {unit}: {args.uses} use(s), expires {invite.expires_at.astimezone(tz):%Y-%m-%d %H:%M} ({tz.key})")
-    print(f"liaisons send: /join {invite.code}")
+    print(cli_tr("invite for {unit}: {uses} use(s), expires {when} ({tz})", unit=unit, uses=args.uses,
+                 when=f"{invite.expires_at.astimezone(tz):%Y-%m-%d %H:%M}", tz=tz.key))
+    print(cli_tr("liaisons send: /join {code}", code=invite.code))
     print(invite.code)
     return 0
 
@@ -218,14 +224,16 @@ def cmd_feed_url(args) -> int:
 
         value = next((n for n in registry.documents if normalize_name(n) == normalize_name(args.doc)), None)
         if value is None:
-            return _err(f"feed-url: unknown document {args.doc!r}{did_you_mean(args.doc, list(registry.documents))}")
+            return _err("feed-url: " + cli_tr("unknown document {doc}", doc=repr(args.doc))
+                        + did_you_mean(args.doc, list(registry.documents)))
         scope = "doc"
     else:
         scope, value = "all", ""
     store, cfg = _store(args)
     token = store.create_feed_token(scope, value, now=_now(cfg))
     url = f"{cfg.base_url}/feeds/{token}.ics"
-    print(f"feed for {scope}{' ' + value if value else ''}; subscribe with webcal://{url.split('://', 1)[1]}")
+    print(cli_tr("feed for {scope}; subscribe with {url}", scope=scope + (" " + value if value else ""),
+                 url="webcal://" + url.split("://", 1)[1]))
     print(url)
     return 0
 
@@ -235,8 +243,8 @@ def cmd_feed_revoke(args) -> int:
     token = args.token.rstrip("/").rsplit("/", 1)[-1].removesuffix(".ics")
     store, cfg = _store(args)
     if not store.revoke_feed_token(token, now=_now(cfg)):
-        return _err(f"feed-revoke: no active feed token {token!r}")
-    print(f"revoked {token}")
+        return _err("feed-revoke: " + cli_tr("no active feed token {token}", token=repr(token)))
+    print(cli_tr("revoked {token}", token=token))
     return 0
 
 
@@ -266,8 +274,8 @@ def cmd_init(args) -> int:
     version = store.schema_version()
     store.close()
     shown = path or cfg.redacted()["db"]
-    print(f"init: {'the database ' + shown + ' already exists' if existed else 'created ' + shown}; "
-          f"schema version {version}")
+    done = cli_tr("the database {path} already exists", path=shown) if existed else cli_tr("created {path}", path=shown)
+    print("init: " + done + "; " + cli_tr("schema version {n}", n=version))
     return 0
 
 
@@ -277,16 +285,19 @@ def cmd_backup(args) -> int:
 
     cfg = _config(args)
     info = backup(cfg.db, args.file, force=args.force)
-    print(f"backup: {info['source']} -> {info['dest']} ({info['pages']} pages, {info['bytes']} bytes); "
-          f"quick_check {'; '.join(info['quick_check'])}")
+    print("backup: " + cli_tr("{source} -> {dest} ({pages} pages, {size} bytes); quick_check {check}",
+                              source=info["source"], dest=info["dest"], pages=info["pages"], size=info["bytes"],
+                              check="; ".join(info["quick_check"])))
     return 0 if info["quick_check"] == ["ok"] else 1
 
 
 def cmd_config(args) -> int:
     """Show every setting, its value and its origin (secrets masked)."""
     cfg = _config(args)
-    print(f"project root: {cfg.root or '(none found: no taskbot.toml or tasks.yaml here or above)'}")
-    print(f"config file: {cfg.file or '(none; write taskbot.toml at the project root to keep settings)'}")
+    print(cli_tr("project root: {path}", path=cfg.root or cli_tr(
+        "(none found: no taskbot.toml or tasks.yaml here or above)")))
+    print(cli_tr("config file: {path}", path=cfg.file or cli_tr(
+        "(none; write taskbot.toml at the project root to keep settings)")))
     rows = describe(cfg)
     width = max(len(name) for name, _, _ in rows)
     for name, value, origin in rows:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from ..config import mask_token
+from ..i18n import cli_tr
 from .transport import TelegramTransport
 
 log = logging.getLogger("taskbot.bot.link")
@@ -47,8 +48,10 @@ class TelegramLink:
         if not self.down:
             self.down = True
             self.up.clear()
-            self.say(f"taskbot: cannot reach Telegram at {self.host} ({exc.__class__.__name__}: {exc}); retrying "
-                     "with backoff; the feeds and the scheduler keep running and reminders wait until it is back")
+            self.say("taskbot: " + cli_tr(
+                "cannot reach Telegram at {host} ({reason}); retrying with backoff; the feeds and the scheduler keep "
+                "running and reminders wait until it is back", host=self.host,
+                reason=f"{exc.__class__.__name__}: {exc}"))
         self.settled.set()
 
     def _back(self, how: str) -> None:
@@ -57,13 +60,15 @@ class TelegramLink:
         self.settled.set()
         if was_down or how == "connected":
             name = getattr(self.application.bot, "username", None) if how == "connected" else None
-            self.say(f"taskbot: {'connected to Telegram as @' + name if name else 'Telegram is reachable again'}")
+            self.say("taskbot: " + (cli_tr("connected to Telegram as @{name}", name=name) if name
+                                    else cli_tr("Telegram is reachable again")))
         if self.on_up is not None:
             self.on_up()
 
     def _reject(self, exc: InvalidToken) -> None:
-        self.rejected = (f"Telegram rejected the bot token {mask_token(self.token)}; check TASKBOT_TELEGRAM_TOKEN "
-                         "(or the variable named by token_env in taskbot.toml): @BotFather gives the token")
+        self.rejected = cli_tr("Telegram rejected the bot token {token}; check TASKBOT_TELEGRAM_TOKEN (or the variable "
+                               "named by token_env in taskbot.toml): @BotFather gives the token",
+                               token=mask_token(self.token))
         self.settled.set()
         if self.on_rejected is not None:
             self.on_rejected(self.rejected)
