@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("reload")
     _common(p)
-    p.add_argument("--pidfile", default="data/taskbot.pid", help="pid file of the running bot")
+    p.add_argument("--pidfile", default=None, help="pid file of the running bot (default: taskbot.pid beside the "
+                   "configured database)")
 
     p = add("invite")
     _common(p)

@@ -162,6 +162,10 @@ def cmd_reload(args) -> int:
     registry = _load(args)
     if registry is None:
         return _err("reload: the registry is invalid; the running bot keeps the previous one")
+    cfg = _config(args)
+    if args.pidfile is None:  # where `taskbot run` writes it for this configuration, from any directory
+        args.pidfile = (os.path.join(os.path.dirname(cfg.db) or ".", "taskbot.pid") if "://" not in cfg.db
+                        else os.path.join(cfg.root or ".", "data", "taskbot.pid"))
     try:
         with open(args.pidfile) as fh:
             pid = int(fh.read().strip())

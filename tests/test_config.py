@@ -121,3 +121,11 @@ def test_a_public_url_that_is_not_an_http_url_is_refused(project, command, value
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (f"{command[0]}: --public-url (TASKBOT_PUBLIC_URL) must be an http:// or https:// URL "
                              f"such as https://duban.example.cn, got {value!r}\n")
+
+
+def test_reload_from_a_subdirectory_finds_the_pid_file_beside_the_configured_database(project):
+    (project / "taskbot.toml").write_text('db = "state/office.sqlite3"\n', encoding="utf-8")
+    result = taskbot("reload", cwd=project / "docs" / "deep")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (f"reload: no running bot found through {project / 'state' / 'taskbot.pid'}"
+                                              " (FileNotFoundError); start it with `python bot.py`")
