@@ -14,7 +14,7 @@ NETWORK_ERRORS = ("NetworkError", "TimedOut", "ConnectError", "ReadError", "Conn
 
 class SecretFilter(logging.Filter):
     """A handler filter: masks the configured token and token-shaped text, and turns a Telegram network
-    error's traceback into one line (an outage is reported by the link, once)."""
+    error's traceback (and any traceback PTB logs) into one line (an outage is reported by the link, once)."""
 
     def __init__(self, secrets=()):
         super().__init__()
@@ -32,7 +32,8 @@ class SecretFilter(logging.Filter):
             exc = record.exc_info[1]
             names = {c.__name__ for c in type(exc).__mro__}
             shown = self.mask(f"{exc.__class__.__name__}: {exc}")
-            if names & set(NETWORK_ERRORS) or shown != f"{exc.__class__.__name__}: {exc}":
+            ptb = record.name.startswith("telegram")  # PTB's internals: the one line says enough to an operator
+            if ptb or names & set(NETWORK_ERRORS) or shown != f"{exc.__class__.__name__}: {exc}":
                 message = f"{message} ({shown})"
                 record.exc_info, record.exc_text = None, None
         masked = self.mask(message)

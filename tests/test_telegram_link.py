@@ -155,8 +155,9 @@ def test_a_rejected_token_is_one_line_with_only_the_bot_id_shown(tmp_path):
         stop(emu)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "taskbot: Telegram rejected the bot token 123456:***; check TASKBOT_TELEGRAM_TOKEN (or the variable named by "
-        "token_env in taskbot.toml): @BotFather gives the token")
+        "taskbot: Telegram rejected the bot token 123456:*** (Unauthorized); check TASKBOT_TELEGRAM_TOKEN (or the "
+        f"variable named by token_env in taskbot.toml) and the Bot API URL http://127.0.0.1:{api}/bot: @BotFather "
+        "gives the token")
     assert "AAWrong" not in result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
@@ -184,9 +185,18 @@ def test_logs_never_show_a_token_and_network_errors_have_no_traceback():
         except NetworkError:
             logger.exception("polling")
         logger.error("GET https://api.telegram.org/bot987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe")
+        ptb = logging.getLogger("telegram.request")
+        ptb.addHandler(handler)
+        try:
+            json.loads("404: Not Found")
+        except ValueError:
+            ptb.exception('Can not load invalid JSON data: "404: Not Found"')
+        finally:
+            ptb.removeHandler(handler)
     finally:
         logger.removeHandler(handler)
     assert stream.getvalue().splitlines() == [
         "start failed (InvalidToken: The token `123456:***` was rejected by the server.)",
         "polling (NetworkError: httpx.ConnectError: All connection attempts failed)",
-        "GET https://api.telegram.org/bot987654321:***/getMe"]
+        "GET https://api.telegram.org/bot987654321:***/getMe",
+        'Can not load invalid JSON data: "404: Not Found" (JSONDecodeError: Extra data: line 1 column 4 (char 3))']

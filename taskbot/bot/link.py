@@ -22,11 +22,18 @@ log = logging.getLogger("taskbot.bot.link")
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
+def _answer(exc: InvalidToken, token: str) -> str:
+    """Telegram's own answer ('Unauthorized', 'Not Found'): Bot.initialize wraps it in a message quoting the token."""
+    text = str(exc.__cause__ or exc) or "Unauthorized"
+    return text.replace(token, mask_token(token))
+
+
 class TelegramLink:
     def __init__(self, application, *, token: str, api_url: str, first: float = 1.0, cap: float = 60.0,
                  say=print, on_up=None, on_rejected=None):
         self.application, self.token = application, token
         self.host = urlsplit(api_url).netloc or api_url
+        self.api_url = api_url
         self.first, self.cap, self.say = first, cap, say
         self.on_up, self.on_rejected = on_up, on_rejected
         self.up = asyncio.Event()
@@ -66,9 +73,11 @@ class TelegramLink:
             self.on_up()
 
     def _reject(self, exc: InvalidToken) -> None:
-        self.rejected = cli_tr("Telegram rejected the bot token {token}; check TASKBOT_TELEGRAM_TOKEN (or the variable "
-                               "named by token_env in taskbot.toml): @BotFather gives the token",
-                               token=mask_token(self.token))
+        # PTB raises InvalidToken for 401 and for 404, so a wrong --api-url lands here too: name both
+        self.rejected = cli_tr("Telegram rejected the bot token {token} ({reason}); check TASKBOT_TELEGRAM_TOKEN (or the "
+                               "variable named by token_env in taskbot.toml) and the Bot API URL {api}: @BotFather "
+                               "gives the token", token=mask_token(self.token), api=self.api_url,
+                               reason=_answer(exc, self.token))
         self.settled.set()
         if self.on_rejected is not None:
             self.on_rejected(self.rejected)
