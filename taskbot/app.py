@@ -131,8 +131,9 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
         link.start()
         await _first_of(link.settled, stop, timeout=LINK_GRACE)  # up, or said that it is not
     nxt = service.next_wake()
-    print(f"taskbot: {registry.summary()}; clock {clock.now().astimezone(registry.settings.tz).isoformat(timespec='seconds')}; "
-          f"next reminders at {nxt.isoformat() if nxt else 'never'}", flush=True)
+    if not stop.is_set():  # (a rejected token has already said why it stops)
+        print(f"taskbot: {registry.summary()}; clock {clock.now().astimezone(registry.settings.tz).isoformat(timespec='seconds')}; "
+              f"next reminders at {nxt.isoformat() if nxt else 'never'}", flush=True)
     if ready is not None:
         ready(service)
     try:
