@@ -13,6 +13,8 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .i18n import cli_tr
+
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DB = "data/taskbot.sqlite3"
 DEFAULT_HTTP = "127.0.0.1:8080"
@@ -97,7 +99,7 @@ def _redact_url(url: str) -> str:
 def parse_host_port(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ConfigError(f"TASKBOT_HTTP must be host:port, got {value!r}; e.g. 127.0.0.1:8080")
+        raise ConfigError(cli_tr("TASKBOT_HTTP must be host:port, got {value}; e.g. 127.0.0.1:8080", value=repr(value)))
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
@@ -112,7 +114,8 @@ def parse_url(value: str, flag: str, env: str, example: str) -> str:
     except ValueError:  # a bad port or bracket
         ok = False
     if not ok:
-        raise ConfigError(f"{flag} ({env}) must be an http:// or https:// URL such as {example}, got {value!r}")
+        raise ConfigError(cli_tr("{flag} ({env}) must be an http:// or https:// URL such as {example}, got {value}",
+                                 flag=flag, env=env, example=example, value=repr(value)))
     return value.strip()
 
 
@@ -123,7 +126,8 @@ def parse_coordinators(value: str) -> tuple[int, ...]:
         if not part:
             continue
         if not part.isdigit():
-            raise ConfigError(f"TASKBOT_COORDINATORS must be comma-separated Telegram user ids, got {part!r}")
+            raise ConfigError(cli_tr("TASKBOT_COORDINATORS must be comma-separated Telegram user ids, got {value}",
+                                     value=repr(part)))
         out.append(int(part))
     return tuple(out)
 
@@ -134,8 +138,8 @@ def parse_clock(value: str) -> datetime:
     except ValueError:
         dt = None
     if dt is None or dt.tzinfo is None:
-        raise ConfigError(f"--clock must be an ISO 8601 instant with offset, got {value!r}; "
-                          "e.g. 2018-08-24T08:59:00+08:00")
+        raise ConfigError(cli_tr("--clock must be an ISO 8601 instant with offset, got {value}; "
+                                 "e.g. 2018-08-24T08:59:00+08:00", value=repr(value)))
     return dt
 
 
@@ -187,27 +191,30 @@ def read_file(path: str) -> dict:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}; see docs/operations.md for the format") from None
+        raise ConfigError(cli_tr("{path}: {error}; see docs/operations.md for the format", path=path,
+                                 error=exc)) from None
     except (OSError, UnicodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the file: {getattr(exc, 'strerror', None) or exc}") from None
+        raise ConfigError(cli_tr("{path}: cannot read the file: {reason}", path=path,
+                                 reason=getattr(exc, "strerror", None) or exc)) from None
     out = {}
     for key, value in data.items():
         if key == "token":
-            raise ConfigError(f"{path}: do not write the Telegram token in the file; put it in an environment "
-                              f"variable and name it: token_env = \"{ENV['token']}\"")
+            raise ConfigError(cli_tr("{path}: do not write the Telegram token in the file; put it in an environment "
+                                     "variable and name it: token_env = \"{var}\"", path=path, var=ENV["token"]))
         if key not in FILE_KEYS:
-            raise ConfigError(f"{path}: unknown setting {key!r}{did_you_mean(key, FILE_KEYS)}; "
-                              f"settings: {', '.join(FILE_KEYS)}")
+            raise ConfigError(cli_tr("{path}: unknown setting {key}{hint}; settings: {keys}", path=path, key=repr(key),
+                                     hint=did_you_mean(key, FILE_KEYS), keys=", ".join(FILE_KEYS)))
         if key == "coordinators":
             if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
                 value = ",".join(str(v) for v in value)
             elif not isinstance(value, str):
-                raise ConfigError(f"{path}: coordinators must be a list of Telegram user ids, e.g. "
-                                  f"coordinators = [123456789], got {value!r}")
+                raise ConfigError(cli_tr("{path}: coordinators must be a list of Telegram user ids, e.g. "
+                                         "coordinators = [123456789], got {value}", path=path, value=repr(value)))
         elif key == "clock" and isinstance(value, datetime):
             value = value.isoformat()
         elif not isinstance(value, str):
-            raise ConfigError(f"{path}: {key} must be a string in quotes, got {value!r}")
+            raise ConfigError(cli_tr("{path}: {key} must be a string in quotes, got {value}", path=path, key=key,
+                                     value=repr(value)))
         out[key] = value
     return out
 
@@ -264,7 +271,7 @@ def _with_origin(message: str, origins: dict) -> str:
         if var in message or f"--{key.replace('_', '-')}" in message:
             where = origins.get(key)
             if where and where.startswith(CONFIG_FILE):
-                return f"{message} (from {CONFIG_FILE}: {key})"
+                return message + cli_tr(" (from {file}: {key})", file=CONFIG_FILE, key=key)
     return message
 
 

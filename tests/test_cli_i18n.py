@@ -61,3 +61,10 @@ def test_the_diagnostic_prefix_is_the_same_in_every_language(tmp_path):
 ])
 def test_locale_lang_reads_the_locale_as_gettext_does(env, lang):
     assert locale_lang(env) == lang
+
+
+def test_a_bad_setting_in_chinese():
+    zh = taskbot("feed-url", "--all", "--public-url", "notaurl", lang="zh_CN.UTF-8")
+    assert (zh.returncode, zh.stderr) == (
+        1, "feed-url: --public-url(TASKBOT_PUBLIC_URL)须为 http:// 或 https:// 地址,例如 https://duban.example.cn,"
+           "收到 'notaurl'\n")
