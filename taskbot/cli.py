@@ -31,15 +31,38 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Create an unguessable calendar feed URL for all items, one unit or one document; the URL is "
                  "the last line."),
     "feed-revoke": ("revoke a calendar feed URL", "Revoke a feed token: its URL answers 404 from now on."),
+    "init": ("create the database",
+             "Create the configured database and its tables (taskbot run does the same at its first start); the "
+             "other commands refuse a database that does not exist."),
+    "backup": ("copy the database, also while the bot runs",
+               "Copy the SQLite database into FILE with SQLite's online backup API: a consistent snapshot, safe "
+               "while the bot runs. Restore: stop the bot, put the copy in place of the database, start it."),
+    "config": ("show the configuration every command uses",
+               "Print every setting, its value and where it came from (taskbot.toml at the project root, an "
+               "environment variable, a flag or the default); secrets are masked."),
 }
 
 
 def _common(p: argparse.ArgumentParser, db: bool = True) -> None:
-    p.add_argument("--registry", default="tasks.yaml", help="the registry file (default: tasks.yaml)")
-    p.add_argument("--units", default="data/units.yaml", help="the unit directory (default: data/units.yaml)")
+    p.add_argument("--registry", default=None, help="the registry file (env TASKBOT_REGISTRY; default: tasks.yaml "
+                   "at the project root)")
+    p.add_argument("--units", default=None, help="the unit directory (env TASKBOT_UNITS; default: data/units.yaml "
+                   "at the project root)")
     if db:
         p.add_argument("--db", default=None, help="database: a SQLite path or a postgresql:// URL "
                        "(env TASKBOT_DB; default data/taskbot.sqlite3)")
+
+
+def _settings(p: argparse.ArgumentParser) -> None:
+    """The settings of `taskbot run` (each also in taskbot.toml and an environment variable)."""
+    _common(p)
+    p.add_argument("--token", help="Telegram bot token (env TASKBOT_TELEGRAM_TOKEN)")
+    p.add_argument("--api-url", help="Bot API base URL (env TASKBOT_TELEGRAM_API_URL)")
+    p.add_argument("--coordinators", help="comma-separated Telegram user ids (env TASKBOT_COORDINATORS)")
+    p.add_argument("--http", help="host:port of the feed server (env TASKBOT_HTTP; default 127.0.0.1:8080)")
+    p.add_argument("--public-url", help="public base URL of the feed server (env TASKBOT_PUBLIC_URL)")
+    p.add_argument("--clock", help="start the clock at this instant, e.g. 2018-08-24T08:59:00+08:00 (env TASKBOT_CLOCK)")
+    p.add_argument("--outbox", help="where console deliveries are appended (env TASKBOT_OUTBOX; default data/outbox.jsonl)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,14 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, help=short, description=desc)
 
     p = add("run")
-    _common(p)
-    p.add_argument("--token", help="Telegram bot token (env TASKBOT_TELEGRAM_TOKEN)")
-    p.add_argument("--api-url", help="Bot API base URL (env TASKBOT_TELEGRAM_API_URL)")
-    p.add_argument("--coordinators", help="comma-separated Telegram user ids (env TASKBOT_COORDINATORS)")
-    p.add_argument("--http", help="host:port of the feed server (env TASKBOT_HTTP; default 127.0.0.1:8080)")
-    p.add_argument("--public-url", help="public base URL of the feed server (env TASKBOT_PUBLIC_URL)")
-    p.add_argument("--clock", help="start the clock at this instant, e.g. 2018-08-24T08:59:00+08:00 (env TASKBOT_CLOCK)")
-    p.add_argument("--outbox", help="where console deliveries are appended (default data/outbox.jsonl)")
+    _settings(p)
 
     p = add("check")
     _common(p, db=False)
@@ -78,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("reload")
     _common(p)
-    p.add_argument("--pidfile", default="data/taskbot.pid", help="pid file of the running bot")
+    p.add_argument("--pidfile", default=None, help="pid file of the running bot (default: taskbot.pid beside the "
+                   "configured database)")
 
     p = add("invite")
     _common(p)
@@ -97,19 +114,61 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("feed-revoke")
     _common(p)
     p.add_argument("token", metavar="TOKEN", help="the token (or the whole feed URL)")
+
+    p = add("init")
+    _common(p)
+
+    p = add("backup")
+    _common(p)
+    p.add_argument("file", metavar="FILE", help="where to write the copy (a new file, or a directory)")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+    p = add("config")
+    _settings(p)
     return parser
+
+
+VALUE_FLAGS = ("--expires", "--uses", "--from", "--to", "--unit", "--doc")  # values that may start with '-'
+
+
+def _glue(argv: list[str]) -> list[str]:
+    """`--expires -1d` as `--expires=-1d`, so that a bad value gets its own message, not "expected one argument"."""
+    out = []
+    for arg in argv:
+        if out and out[-1] in VALUE_FLAGS and arg.startswith("-") and not arg.startswith("--") and len(arg) > 1:
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return action.choices[name]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(_glue(list(sys.argv[1:] if argv is None else argv)))
+    if extra:  # the command's own usage, not the top-level one
+        (_subparser(parser, args.command) if args.command else parser).error(
+            f"unrecognized arguments: {' '.join(extra)}")
     if not args.command:
         parser.print_help()
         return 2
     from . import commands  # the library calls behind each command
+    from .config import ConfigError
+    from .dbcheck import DRIVER_ERRORS, DatabaseProblem, explain
 
     try:
         return getattr(commands, "cmd_" + args.command.replace("-", "_"))(args)
+    except (ConfigError, DatabaseProblem) as exc:  # a bad setting or an unusable database: one line
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 1
+    except DRIVER_ERRORS as exc:  # the database failed under a command (a damaged page, a lost server)
+        cfg = getattr(args, "_config", None)
+        print(f"{args.command}: {explain(exc, cfg.db) if cfg else exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -7,6 +7,7 @@ English text in the code (`tr(lang, "Overdue")`) and its Chinese in
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,13 +21,32 @@ _DIR = Path(__file__).parent / "locale"
 
 @lru_cache(maxsize=None)
 def catalog(lang: str) -> dict[str, str]:
-    """msgid -> translated text for a language ('en' is the identity)."""
+    """msgid -> translated text for a language ('en' is the identity): every .po of the language
+    (taskbot.po for the bot, cli.po for the command line and the console)."""
     locale = _LOCALES.get(lang)
     if locale is None:
         return {}
-    with open(_DIR / locale / "LC_MESSAGES" / "taskbot.po", "rb") as fh:
-        cat = read_po(fh, locale=locale)
-    return {m.id: m.string for m in cat if m.id and m.string and not m.fuzzy}
+    out: dict[str, str] = {}
+    for path in sorted((_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with open(path, "rb") as fh:
+            cat = read_po(fh, locale=locale)
+        out.update({m.id: m.string for m in cat if m.id and m.string and not m.fuzzy})
+    return out
+
+
+def locale_lang(env=None) -> str:
+    """The command line's language from the locale, as gettext reads it: zh for any zh_* locale, else en."""
+    env = os.environ if env is None else env
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(var)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def cli_tr(msgid: str, **values) -> str:
+    """A message of the command line or the console, in the locale's language (English unless zh_*)."""
+    return tr(locale_lang(), msgid, **values)
 
 
 def tr(lang: str | None, msgid: str, **values) -> str:

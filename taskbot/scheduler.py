@@ -6,6 +6,7 @@ Misfires coalesce; times come from the application's clock, mapped back to real 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from datetime import datetime, timedelta
@@ -51,13 +52,17 @@ class ReminderScheduler:
         if mtimes != self._mtimes:
             self._mtimes = mtimes
             result = self.service.reload()
-            for d in result.diagnostics:
-                log.warning("%s", d)
+            for d in result.diagnostics:  # errors only: the warnings were logged at start
+                if d.severity == "error":
+                    log.warning("%s", d)
         await self.tick()
 
     async def tick(self) -> None:
         try:
             report = await self.service.tick()
+        except asyncio.CancelledError:  # shutting down mid-tick: what was not confirmed stays unsent, no traceback
+            log.info("tick interrupted by shutdown; unconfirmed reminders go out after the restart")
+            return
         except Exception:  # a failing tick must not stop the scheduler; the ledger keeps it safe
             log.exception("tick failed")
             report = None

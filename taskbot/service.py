@@ -141,7 +141,13 @@ class Service:
                 deliveries = relevant_after_gap(deliveries, now.astimezone(self.registry.settings.tz).date())
             report = TickReport(now, catch_up)
             if self.dispatcher is not None and (deliveries or self.dispatcher.pending):
-                report = await self.dispatcher.dispatch(deliveries, self.registry, now, catch_up, self.coordinators)
+                if getattr(self.dispatcher.transport, "ready", True):
+                    report = await self.dispatcher.dispatch(deliveries, self.registry, now, catch_up, self.coordinators)
+                else:  # Telegram cannot be reached: keep them pending (the stored mark stays before them)
+                    for d in deliveries:
+                        self.dispatcher.pending.setdefault(d.key, d)
+                    if deliveries:
+                        log.info("%d reminder(s) held until Telegram can be reached", len(deliveries))
             pending = self.dispatcher.earliest_pending() if self.dispatcher else None
             self.store.set_last_tick(min(now, pending - timedelta(microseconds=1)) if pending else now)
             self._ticked_at = now

@@ -43,10 +43,36 @@ class Store:
         self.db = db
         self.m = build_models(db)
 
+    integrity: list[str] | None = None  # PRAGMA quick_check's findings when opened with check=True
+
     @classmethod
-    def open(cls, url: str) -> "Store":
-        store = cls(connect_db(url))
-        store.migrate()
+    def open(cls, url: str, *, create: bool = True, check: bool = False) -> "Store":
+        """Open (and migrate) the database at `url`; DatabaseProblem says in one line what is wrong and the fix.
+
+        `create=False` refuses a missing SQLite file (only `taskbot run` and `taskbot init` create one);
+        `check=True` runs SQLite's quick_check first and keeps its result in `integrity`.
+        """
+        from .dbcheck import DRIVER_ERRORS, DatabaseProblem, damaged, explain, preflight, quick_check, sqlite_path
+
+        preflight(url, create)
+        store = None
+        try:
+            store = cls(connect_db(url))
+            if check and sqlite_path(url) is not None:
+                store.integrity = quick_check(store.db)
+                if store.integrity != ["ok"]:
+                    raise DatabaseProblem(damaged(url, store.integrity))
+            store.migrate()
+        except DatabaseProblem:
+            if store is not None:
+                store.close()
+            raise
+        except DRIVER_ERRORS as exc:
+            if store is not None:
+                store.close()
+            raise DatabaseProblem(explain(exc, url)) from None
+        except ValueError as exc:  # an unsupported URL: connect_db's message says what to write
+            raise DatabaseProblem(str(exc)) from None
         return store
 
     def migrate(self) -> list[int]:

@@ -142,7 +142,8 @@ def parse_units(source: Source) -> tuple[UnitDirectory | None, Problems]:
     problems = Problems(source)
     data = source.data
     if not isinstance(data, dict):
-        problems.add((), f"the unit directory must be a mapping with 'units' and 'groups', got {type(data).__name__}")
+        got = "an empty file" if data is None else type(data).__name__
+        problems.add((), f"the unit directory must be a mapping with 'units' and 'groups', got {got}")
         return None, problems
     for k in data:
         if k not in ("units", "groups"):

@@ -270,7 +270,7 @@ def decode(raw: bytes) -> str:
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise UnicodeError("the file is UTF-16 text; save it as UTF-8")
     if b"\x00" in raw[:8192]:
-        raise UnicodeError("the file looks binary (it holds NUL bytes); a registry is UTF-8 or GB18030 text")
+        raise UnicodeError("the file looks binary (it holds NUL bytes); expected YAML text in UTF-8 or GB18030")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

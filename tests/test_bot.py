@@ -239,6 +239,7 @@ def test_invite_and_join(cfg, capsys):
 def test_cli_invite_code_joins(cfg, capsys):
     from taskbot.cli import main
 
+    Store.open(cfg.db).close()  # only `taskbot run` and `taskbot init` create a database
     assert main(["invite", "规划局", "--db", cfg.db, "--registry", cfg.registry, "--units", cfg.units]) == 0
     code = capsys.readouterr().out.strip().splitlines()[-1]
 

@@ -355,7 +355,7 @@ def test_binary_garbage_with_nul_bytes(check):
     rc, _, err, reg, _ = check(bytes(random.Random(1).randrange(256) for _ in range(4096)) + b"\x00")
     assert rc == 1
     assert lines(err) == [f"{reg}:1:1: error: cannot read file: the file looks binary (it holds NUL bytes); "
-                          "a registry is UTF-8 or GB18030 text"]
+                          "expected YAML text in UTF-8 or GB18030"]
 
 
 def test_binary_garbage_without_nul_bytes(check):

@@ -25,6 +25,7 @@ def taskbot(*args, env=None, cwd=ROOT):
 
 def test_invite_prints_the_code_as_its_last_line_and_it_redeems_once(tmp_path):
     db = str(tmp_path / "s.sqlite3")
+    Store.open(db).close()  # only `taskbot run` and `taskbot init` create a database
     result = taskbot("invite", "城管局", "--uses", "1", "--expires", "2d", "--db", db)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -51,6 +52,7 @@ def test_bad_arguments_get_a_clear_error(tmp_path, args, message):
 
 def test_feed_url_prints_the_url_last_and_revoke_disables_it(tmp_path):
     db = str(tmp_path / "s.sqlite3")
+    assert taskbot("init", "--db", db).returncode == 0
     result = taskbot("feed-url", "--unit", "市城管局", "--db", db, env={"TASKBOT_HTTP": "127.0.0.1:8765"})
     assert result.returncode == 0, result.stderr
     url = result.stdout.splitlines()[-1]

@@ -7,7 +7,7 @@ from pathlib import Path
 from taskbot.i18n import both, catalog, tr
 
 PACKAGE = Path(__file__).resolve().parent.parent / "taskbot"
-CALLS = {"tr": 1, "both": 0}  # function name -> position of the msgid argument
+CALLS = {"tr": 1, "both": 0, "cli_tr": 0}  # function name -> position of the msgid argument
 
 
 def msgids():
