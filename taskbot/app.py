@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import os
 import signal
 import sys
 import zlib
@@ -33,40 +33,64 @@ class ConsoleService(Service):
         return out
 
 
-def _pidfile(path: str):
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path, "w") as fh:
-        fh.write(str(os.getpid()))
-
-
 async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) -> int:
-    """Run until `stop` is set (or a signal arrives)."""
+    """Run until `stop` is set (or a signal arrives). One instance per SQLite file (its pid file's lock)."""
+    from .instance import AlreadyRunning, acquire
+
+    try:
+        lock = acquire(cfg.db)
+    except AlreadyRunning as exc:
+        print(f"taskbot: {exc}", file=sys.stderr, flush=True)
+        return 1
+    try:
+        return await _serve(cfg, registry, stop, ready)
+    finally:
+        lock.release()  # removes the pid file this process holds, never another's
+
+
+async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
+    from .leader import PgLeadership, SoleLeadership, instance_id, with_app_name
+    from .instance import sqlite_path
     from .store import Store
 
     clock = Clock(cfg.clock)
-    store = Store.open(cfg.db)
+    owner = instance_id()
+    pg = "://" in cfg.db and sqlite_path(cfg.db) is None
+    startup = PgLeadership(cfg.db, None, owner).startup_lock() if pg else contextlib.nullcontext()
     stop = stop or asyncio.Event()
     application = None
-    if cfg.token:
-        from .bot import TelegramTransport, build_application
+    with startup:  # instances starting together migrate and sync the registry one after the other
+        store = Store.open(with_app_name(cfg.db, owner) if pg else cfg.db)
+        if cfg.token:
+            from .bot import TelegramTransport, build_application
 
-        application = build_application(cfg)
-        transport = TelegramTransport(application.bot)
-        service = Service(cfg, clock, store, registry, transport)
-        application.bot_data["service"] = service
-    else:
-        virtual = {virtual_chat(u): u for u in registry.units.units}
-        transport = ConsoleTransport(cfg.outbox, clock=clock, label=lambda chat_id: (
-            f"the liaison of {virtual[chat_id]}" if chat_id in virtual else f"chat {chat_id}"))
-        service = ConsoleService(cfg, clock, store, registry, transport)
-        print("taskbot: no TASKBOT_TELEGRAM_TOKEN, so reminders go to this console and to "
-              f"{cfg.outbox} (every unit has one virtual liaison)", flush=True)
+            application = build_application(cfg)
+            transport = TelegramTransport(application.bot)
+            service = Service(cfg, clock, store, registry, transport)
+            application.bot_data["service"] = service
+        else:
+            virtual = {virtual_chat(u): u for u in registry.units.units}
+            transport = ConsoleTransport(cfg.outbox, clock=clock, label=lambda chat_id: (
+                f"the liaison of {virtual[chat_id]}" if chat_id in virtual else f"chat {chat_id}"))
+            service = ConsoleService(cfg, clock, store, registry, transport)
+            print("taskbot: no TASKBOT_TELEGRAM_TOKEN, so reminders go to this console and to "
+                  f"{cfg.outbox} (every unit has one virtual liaison)", flush=True)
+    leadership = PgLeadership(cfg.db, store, owner) if pg else SoleLeadership(store, owner)
+    service.leadership = leadership  # /healthz shows the role
+    service.dispatcher.fence = leadership.fence  # claimed before sending, only while leading
+    webhook = cfg.webhook_url if application is not None else None
+    service.mode = "webhook" if webhook else "polling" if application is not None else "console"
+    routes = []
+    if webhook:
+        from .bot.webhook import WebhookHandler
+
+        routes.append(WebhookHandler(application, service, owner).route(webhook))
     web = None
     try:
         from .web import start_web
 
         host, port = cfg.http_host_port
-        web = await start_web(service, host, port)
+        web = await start_web(service, host, port, routes)
         print(f"taskbot: calendar feeds on http://{host}:{port}/feeds/<token>.ics "
               "(create one with `taskbot feed-url --all`)", flush=True)
     except ImportError:
@@ -75,18 +99,44 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
         print(f"taskbot: cannot serve feeds on {cfg.http}: {exc.strerror or exc}", file=sys.stderr)
         store.close()
         return 1
-    scheduler = ReminderScheduler(service)
+    scheduler = ReminderScheduler(service, gate=lambda: leadership.fence.leading)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: _report_reload(service.reload()))
-    pidfile = os.path.join(os.path.dirname(cfg.db) or ".", "taskbot.pid") if "://" not in cfg.db else "data/taskbot.pid"
-    _pidfile(pidfile)
+
+    def reload() -> None:
+        with leadership.startup_lock():  # instances signalled together sync one after the other
+            _report_reload(service.reload())
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
+    polling = application is not None and not webhook
+
+    async def on_elected() -> None:
+        service.resync()
+        if polling and not application.updater.running:
+            await application.updater.start_polling(drop_pending_updates=False, allowed_updates=["message", "callback_query"])
+        scheduler.wake_now()
+        print(f"taskbot: leading ({leadership.kind}, epoch {leadership.fence.epoch})", flush=True)
+
+    async def on_demoted() -> None:
+        print("taskbot: not leading any more: stopped sending reminders; following", flush=True)
+        if polling and application.updater.running:
+            await application.updater.stop()
+
     if application is not None:
         await application.initialize()
         await application.start()
-        await application.updater.start_polling(drop_pending_updates=False, allowed_updates=["message", "callback_query"])
+        if webhook:
+            from .bot.webhook import register
+
+            await register(application, webhook)
     scheduler.start()
+    leader_task = None
+    if isinstance(leadership, SoleLeadership):
+        await leadership.run(on_elected, on_demoted, stop)
+    else:
+        leader_task = asyncio.create_task(leadership.run(on_elected, on_demoted, stop))
+        print("taskbot: following until this instance is elected leader (PostgreSQL advisory lock)", flush=True)
     nxt = service.next_wake()
     print(f"taskbot: {registry.summary()}; clock {clock.now().astimezone(registry.settings.tz).isoformat(timespec='seconds')}; "
           f"next reminders at {nxt.isoformat() if nxt else 'never'}", flush=True)
@@ -95,18 +145,19 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
     try:
         await stop.wait()
     finally:
+        leadership.fence.leading = False
+        if leader_task is not None:
+            await leader_task
         scheduler.shutdown()
         if application is not None:
-            await application.updater.stop()
+            if application.updater.running:
+                await application.updater.stop()
             await application.stop()
             await application.shutdown()
         if web is not None:
             await web.cleanup()
+        await asyncio.to_thread(leadership.close)
         store.close()
-        try:
-            os.remove(pidfile)  # so that `taskbot reload` never signals a stranger
-        except OSError:
-            pass
     return 0
 
 

@@ -96,19 +96,40 @@ def _now(cfg) -> datetime:
 
 
 def cmd_reload(args) -> int:
-    """Validate and signal the running bot."""
+    """Validate and signal the running bot(s) of this database: only a pid whose pid file is locked."""
+    from .instance import StalePidFile, pidfiles_for, running_pid
+
     registry = _load(args)
     if registry is None:
         return _err("reload: the registry is invalid; the running bot keeps the previous one")
     try:
-        with open(args.pidfile) as fh:
-            pid = int(fh.read().strip())
-        os.kill(pid, signal.SIGHUP)
-    except (OSError, ValueError) as exc:
-        return _err(f"reload: no running bot found through {args.pidfile} ({exc.__class__.__name__}); "
-                    "start it with `python bot.py`")
-    print(f"reload: signalled pid {pid}; {registry.summary()}")
+        paths = [args.pidfile] if args.pidfile else pidfiles_for(from_env(db=args.db).db)
+    except ConfigError as exc:
+        return _err(f"reload: {exc}")
+    pids, problems = [], []
+    for path in paths:
+        try:
+            pid = running_pid(path)
+            os.kill(pid, signal.SIGHUP)
+            pids.append(pid)
+        except StalePidFile as exc:
+            problems.append(f"reload: {exc}")
+        except (OSError, ValueError) as exc:
+            problems.append(f"reload: no running bot found through {path} ({exc.__class__.__name__})")
+    if not paths:
+        problems.append(f"reload: no running bot found for {_redacted_db(args)} (no pid file)")
+    if not pids:
+        for line in problems[:-1]:
+            print(line, file=sys.stderr)
+        return _err((problems[-1] if problems else "reload: no running bot found") + "; start it with `python bot.py`")
+    print(f"reload: signalled pid{'s' if len(pids) > 1 else ''} {', '.join(map(str, pids))}; {registry.summary()}")
     return 0
+
+
+def _redacted_db(args) -> str:
+    from .config import _redact_url
+
+    return _redact_url(from_env(db=args.db).db)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -188,7 +209,8 @@ def cmd_run(args) -> int:
     try:
         cfg = from_env(registry=args.registry, units=args.units, db=args.db, token=args.token,
                        api_url=args.api_url, coordinators=args.coordinators, http=args.http,
-                       clock=args.clock, public_url=args.public_url, outbox=args.outbox)
+                       clock=args.clock, public_url=args.public_url, outbox=args.outbox,
+                       webhook_url=args.webhook_url)
     except ConfigError as exc:
         return _err(f"run: {exc}")
     return run(cfg)

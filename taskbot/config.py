@@ -18,6 +18,7 @@ ENV = {
     "http": "TASKBOT_HTTP",
     "clock": "TASKBOT_CLOCK",
     "public_url": "TASKBOT_PUBLIC_URL",
+    "webhook_url": "TASKBOT_WEBHOOK_URL",
 }
 
 
@@ -36,6 +37,7 @@ class Config:
     http: str = DEFAULT_HTTP
     clock: datetime | None = None
     public_url: str | None = None
+    webhook_url: str | None = None  # Telegram pushes updates here instead of being polled
     outbox: str = "data/outbox.jsonl"
     extra: dict = field(default_factory=dict)
 
@@ -71,6 +73,16 @@ def parse_host_port(value: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ConfigError(f"TASKBOT_HTTP must be host:port, got {value!r}; e.g. 127.0.0.1:8080")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def parse_webhook_url(value: str | None) -> str | None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value) if value else None
+    if parts is not None and (parts.scheme not in ("https", "http") or not parts.hostname):
+        raise ConfigError(f"TASKBOT_WEBHOOK_URL must be an https:// URL, got {value!r}; "
+                          "e.g. https://bot.example.org/telegram")
+    return value
 
 
 def parse_coordinators(value: str) -> tuple[int, ...]:
@@ -111,6 +123,7 @@ def from_env(env=None, **flags) -> Config:
     cfg.http = values.get("http") or DEFAULT_HTTP
     parse_host_port(cfg.http)
     cfg.public_url = values.get("public_url") or None
+    cfg.webhook_url = parse_webhook_url(values.get("webhook_url") or None)
     coords = values.get("coordinators")
     cfg.coordinators = parse_coordinators(coords) if isinstance(coords, str) else tuple(coords or ())
     clock = values.get("clock")

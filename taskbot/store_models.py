@@ -346,7 +346,17 @@ def _m2_definition(m: SimpleNamespace) -> None:
         apply(SchemaMigrator.from_database(db).add_column("task_state", "definition", TextField(null=True)))
 
 
-MIGRATIONS = [_m1_create, _m2_definition]
+def _m4_cluster_claims(m: SimpleNamespace) -> None:
+    """Claims that keep instances from sending or handling the same thing twice (see taskbot.claims)."""
+    db = m.Meta._meta.database
+    db.execute_sql("CREATE TABLE IF NOT EXISTS delivery_claims (key TEXT NOT NULL PRIMARY KEY, "
+                   "epoch BIGINT NOT NULL, owner TEXT NOT NULL, claimed_at TEXT NOT NULL)")
+    db.execute_sql("CREATE TABLE IF NOT EXISTS processed_updates (update_id BIGINT NOT NULL PRIMARY KEY, "
+                   "owner TEXT NOT NULL, claimed_at TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0)")
+    m.Meta.insert(key="leader_epoch", value="0").on_conflict_ignore().execute()
+
+
+MIGRATIONS = [_m1_create, _m2_definition, _m4_cluster_claims]  # _m4_: schema 4 once 3 (board tokens) is merged
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
