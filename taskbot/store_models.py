@@ -17,8 +17,8 @@ from datetime import date, datetime, time, timezone
 from types import SimpleNamespace
 from urllib.parse import unquote
 
-from peewee import (AutoField, BigIntegerField, BooleanField, CharField, Database, IntegerField, Model, SQL,
-                    SqliteDatabase, TextField)
+from peewee import (AutoField, BigIntegerField, BooleanField, CharField, Database, IntegerField, Model,
+                    PostgresqlDatabase, SQL, SqliteDatabase, TextField)
 
 
 def to_utc_text(value: datetime) -> str:
@@ -388,6 +388,21 @@ SQLITE_PRAGMAS = [("journal_mode", "wal"), ("synchronous", "NORMAL"), ("foreign_
                   ("busy_timeout", BUSY_TIMEOUT_MS)]
 
 
+class _ReconnectingPostgresqlDatabase(PostgresqlDatabase):
+    """Opens a new session (outside a transaction) once the server has closed the old one: a restart of
+    PostgreSQL or a dropped connection costs the calls that hit it, not the rest of the process's life."""
+
+    def connection(self):
+        conn = self._state.conn
+        if conn is not None and getattr(conn, "closed", 0) and not self.in_transaction():
+            self._state.reset()
+        return super().connection()
+
+    def cursor(self, *args, **kwargs):
+        self.connection()
+        return super().cursor(*args, **kwargs)
+
+
 def connect_db(url: str) -> Database:
     """A peewee database for a path, sqlite:///path or postgresql://user:pass@host/db."""
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
@@ -395,8 +410,9 @@ def connect_db(url: str) -> Database:
         if not scheme.startswith(("postgres", "postgresql")):
             raise ValueError(f"unsupported database URL scheme {scheme!r}; use a file path, "
                              "sqlite:///path or postgresql://user:password@host/dbname")
-        from playhouse.db_url import connect
-        return connect(url)
+        from playhouse.db_url import parse
+
+        return _ReconnectingPostgresqlDatabase(**parse(url))
     path = unquote(url.split("://", 1)[1].split("?", 1)[0][1:]) if scheme else url
     if not path:
         raise ValueError(f"{url!r} has no file name; write sqlite:///data/taskbot.sqlite3")
