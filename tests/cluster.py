@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -155,10 +156,83 @@ def stop_all(procs) -> None:
             p.wait(10)
 
 
+class Unavailable(Exception):
+    """No PostgreSQL server can be started here."""
+
+
+@contextlib.contextmanager
+def postgres_server():
+    """The URL of a running PostgreSQL: TASKBOT_TEST_PG, one on 127.0.0.1:5432, or a throwaway cluster
+    (initdb + pg_ctl, as the postgres user when running as root) stopped and removed at the end."""
+    import glob
+    import pathlib
+    import pwd
+    import shutil
+    import tempfile
+
+    url = os.environ.get("TASKBOT_TEST_PG")
+    if not url:
+        try:
+            socket.create_connection(("127.0.0.1", 5432), timeout=0.3).close()
+            url = "postgresql://postgres@127.0.0.1:5432/postgres"
+        except OSError:
+            url = None
+    if url:
+        yield url
+        return
+    found = shutil.which("initdb") or sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    initdb = found if isinstance(found, str) else (found[-1] if found else None)
+    if initdb is None:
+        raise Unavailable("no PostgreSQL server (set TASKBOT_TEST_PG=postgresql://..., or run scripts/system-deps)")
+    bindir, user = os.path.dirname(initdb), None
+    if os.geteuid() == 0:  # the server refuses to run as root: run it as the postgres user
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            raise Unavailable("running as root and there is no postgres user to run a server as") from None
+    data = pathlib.Path(tempfile.mkdtemp(prefix="taskbot-pg-"))  # not under pytest's root-only tmp dir
+    if user is not None:
+        shutil.chown(data, user.pw_uid, user.pw_gid)
+    run_as = (lambda cmd: ["runuser", "-u", "postgres", "--", *cmd]) if user else (lambda cmd: cmd)
+    port = free_port()
+    try:
+        subprocess.run(run_as([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
+                       check=True, capture_output=True, timeout=120)
+        subprocess.run(run_as([os.path.join(bindir, "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l",
+                               str(data / "log"), "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1 "
+                               "-c max_connections=200", "start"]), check=True, capture_output=True, timeout=120)
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(run_as([os.path.join(bindir, "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+                       capture_output=True, timeout=120)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def fresh_database(server_url: str):
+    """A new empty database on the server, dropped at the end: its URL."""
+    import uuid
+
+    import psycopg2
+
+    name = f"taskbot_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(server_url, connect_timeout=10)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server_url.split("?", 1)[0].rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()
+
+
 def carried_clock(clock0: datetime, real0: float) -> datetime:
     """The application clock an instance started now should read: clock0 plus the real time since real0."""
     return clock0 + timedelta(seconds=time.time() - real0)
 
 
-__all__ = ["Emulator", "Instance", "ROOT", "TOKEN", "carried_clock", "free_port", "http_json", "leaders", "roles",
+__all__ = ["Emulator", "Instance", "ROOT", "TOKEN", "Unavailable", "carried_clock", "fresh_database", "postgres_server", "free_port", "http_json", "leaders", "roles",
            "stop_all", "wait_until"]
