@@ -39,7 +39,8 @@ async def health_handler(request: web.Request) -> web.Response:
         body.update(db="unreachable", error=exc.__class__.__name__, last_tick=None)
         return web.Response(status=503, text=json.dumps(body) + "\n", content_type="application/json",
                             headers=HEADERS)
-    body.update(db="ok", last_tick=from_utc_text(last).isoformat() if last else None)
+    tz = service.registry.settings.tz  # in the registry's time zone, as operators read it
+    body.update(db="ok", last_tick=from_utc_text(last).astimezone(tz).isoformat() if last else None)
     return web.Response(text=json.dumps(body) + "\n", content_type="application/json", headers=HEADERS)
 
 

@@ -232,3 +232,25 @@ def test_pidfile_beside_the_database():
     pg = pidfile_for("postgresql://bot:secret@db.example.org/taskbot", pid=42)
     assert pg.startswith("data/taskbot-pg-") and pg.endswith("-42.pid")
     assert pg == pidfile_for("postgresql://bot:rotated@db.example.org/taskbot", pid=42)  # no password in it
+
+
+def test_taskbot_reload_reaches_every_instance_of_the_database_and_healthz_shows_the_fingerprint(pg_database, tmp_path):
+    s = storm_setup(tmp_path, pg_database, 4)
+    group = [Instance(str(tmp_path), f"r{n}", pg_database, s.registry, s.units, api=None) for n in range(2)]
+    try:
+        for i in group:
+            i.wait_ready()
+        before = {i.health()["registry"] for i in group}
+        assert len(before) == 1
+        text = Path(s.registry).read_text(encoding="utf-8")
+        Path(s.registry).write_text(text.replace("测试任务000001", "测试任务000001改", 1), encoding="utf-8")
+        result = taskbot("reload", "--db", pg_database, "--registry", s.registry, "--units", s.units, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("reload: signalled pids ")
+        assert sorted(int(p) for p in result.stdout.split(";")[0].split("pids ")[1].split(", ")) == \
+            sorted(i.pid for i in group)
+        wait_until(lambda: len({i.health()["registry"] for i in group} - before) == 1
+                   and len({i.health()["registry"] for i in group}) == 1, 30, "both instances on the new registry")
+    finally:
+        stop_all([i.proc for i in group])
+    assert not list((tmp_path / "data").glob("taskbot-pg-*.pid"))  # each instance removed its own pid file
