@@ -254,3 +254,21 @@ def test_taskbot_reload_reaches_every_instance_of_the_database_and_healthz_shows
     finally:
         stop_all([i.proc for i in group])
     assert not list((tmp_path / "data").glob("taskbot-pg-*.pid"))  # each instance removed its own pid file
+
+
+def test_a_bot_that_fails_to_start_leaves_no_pid_file(tmp_path):
+    import socket
+
+    work = _repo_copy(tmp_path)
+    db = str(work / "data" / "busy.sqlite3")
+    with socket.socket() as taken:  # the HTTP port is in use: the start fails
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        bot = Instance(str(work), "busy", db, "tasks.yaml", "data/units.yaml", api=None, port=taken.getsockname()[1])
+        assert bot.proc.wait(60) == 1
+    assert "taskbot: cannot serve feeds on 127.0.0.1:" in bot.output()
+    assert not (work / "data" / "busy.pid").exists()
+    result = taskbot("reload", "--db", db, cwd=work)
+    assert result.returncode == 1 and result.stderr.splitlines()[-1] == (
+        f"reload: no running bot found through {work / 'data' / 'busy.pid'} (FileNotFoundError); "
+        "start it with `python bot.py`")
