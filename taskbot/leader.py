@@ -156,7 +156,8 @@ class PgLeadership:
     def _check(self) -> bool:
         with self._conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted "
-                        "AND objid = (%s::bigint & 4294967295)::oid", (self._key,))
+                        "AND classid = ((%s::bigint >> 32) & 4294967295)::oid "
+                        "AND objid = (%s::bigint & 4294967295)::oid", (self._key, self._key))
             return cur.fetchone() is not None
 
     def _sessions_of(self, owner: str) -> int:

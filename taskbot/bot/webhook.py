@@ -72,6 +72,8 @@ class WebhookHandler:
             update_id = int(update.update_id)
         except (ValueError, TypeError, KeyError, AttributeError):
             return web.Response(status=400, text="bad update\n")
+        if not self.application.running:  # starting or stopping: let Telegram retry (here or elsewhere)
+            return web.Response(status=503, text="unavailable\n")
         store, now = self.service.store, self.service.clock.now()
         try:
             mine = claims.claim_update(store, update_id, self.owner, now)
@@ -83,11 +85,13 @@ class WebhookHandler:
             return web.Response(text="ok\n")
         try:
             await self.application.process_update(update)  # handler errors go to PTB's error handlers
-        finally:
-            try:
-                claims.finish_update(store, update_id, self.service.clock.now())
-            except Exception as exc:
-                log.warning("webhook: cannot mark update %s done: %s", update_id, exc.__class__.__name__)
+        except Exception as exc:  # not handled: not marked done, so a retry after STALE_UPDATE is handled
+            log.warning("webhook: update %s not handled: %s", update_id, exc.__class__.__name__)
+            return web.Response(status=500, text="not handled\n")
+        try:
+            claims.finish_update(store, update_id, self.service.clock.now())
+        except Exception as exc:
+            log.warning("webhook: cannot mark update %s done: %s", update_id, exc.__class__.__name__)
         self.handled += 1
         return web.Response(text="ok\n")
 
