@@ -27,7 +27,7 @@ from . import claims
 
 log = logging.getLogger("taskbot.leader")
 
-RETRY = 1.0  # seconds between a follower's attempts to take the lock
+RETRY = 0.5  # seconds between a follower's attempts to take the lock
 BEAT = 1.0  # seconds between the leader's checks of its lock connection
 BEAT_TIMEOUT = 2.0  # a check that takes longer counts as a lost connection
 GRACE = 6.0  # the longest a new leader waits for a previous leader that is still connected to go
@@ -213,8 +213,9 @@ class PgLeadership:
         previous = self.store.get_meta("leader_owner")
         epoch = claims.bump_epoch(self.store)
         self.store.set_meta("leader_owner", self.owner)
+        t0 = time.monotonic()
         if previous and previous != self.owner:  # a previous leader still connected may still be sending
-            deadline = time.monotonic() + self.grace
+            deadline = t0 + self.grace
             while time.monotonic() < deadline and not stop.is_set():
                 try:
                     if await self._call(self._sessions_of, previous) == 0:
@@ -224,7 +225,8 @@ class PgLeadership:
                 await asyncio.sleep(0.2)
         self.fence.epoch, self.fence.leading = epoch, True
         self.elections += 1
-        log.info("leading (epoch %d)", epoch)
+        log.info("leading (epoch %d; waited %.2f s for the previous leader's sessions to end)", epoch,
+                 time.monotonic() - t0)
         await on_elected()
 
     def startup_lock(self):

@@ -172,9 +172,9 @@ def _repo_copy(tmp_path):
     return work
 
 
-def taskbot(*args, cwd):
+def taskbot(*args, cwd, env=None):
     return subprocess.run([sys.executable, "-m", "taskbot", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": ROOT}, timeout=120)
+                          env={**os.environ, "PYTHONPATH": ROOT, **(env or {})}, timeout=120)
 
 
 def test_a_second_instance_on_one_sqlite_file_is_refused_and_leaves_the_first_alone(tmp_path):
@@ -194,7 +194,7 @@ def test_a_second_instance_on_one_sqlite_file_is_refused_and_leaves_the_first_al
         assert first.proc.poll() is None and pidfile.read_text().strip() == str(first.pid)
         invite = taskbot("invite", "市城管局", "--db", db, cwd=work)  # CLI commands work beside the bot
         assert invite.returncode == 0, invite.stderr
-        reload = taskbot("reload", "--db", db, cwd=work)
+        reload = taskbot("reload", cwd=work, env={"TASKBOT_DB": db})  # finds the pid file beside TASKBOT_DB
         assert reload.returncode == 0, reload.stderr
         assert reload.stdout.startswith(f"reload: signalled pid {first.pid}; ")
         wait_until(lambda: "taskbot: reload" in first.output(), 30, "the bot to reload")
