@@ -82,6 +82,8 @@ def test_sigkill_the_leader_mid_storm_every_chat_gets_its_digest_at_most_one_dup
         sent = digests(emu, wanted)
         assert sum(n - 1 for n in sent.values()) <= 1, sent.most_common(3)
         assert "leading (postgresql" in survivor.output()
+        emu.control("inject", chat_id=7771, user_id=7771, text="/help")  # the new leader polls for commands
+        wait_until(lambda: [m for m in emu.state()["sent"] if m["chat_id"] == 7771], 15, "the new leader's reply")
     finally:
         stop_all([i.proc for i in group])
         emu.stop()
