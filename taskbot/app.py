@@ -105,8 +105,12 @@ async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
         loop.add_signal_handler(sig, stop.set)
 
     def reload() -> None:
-        with leadership.startup_lock():  # instances signalled together sync one after the other
-            _report_reload(service.reload())
+        try:
+            with leadership.startup_lock():  # instances signalled together sync one after the other
+                _report_reload(service.reload())
+        except Exception as exc:  # the database is unreachable: the current registry keeps serving
+            print(f"taskbot: reload failed ({exc.__class__.__name__}); the previous registry keeps serving",
+                  file=sys.stderr, flush=True)
 
     loop.add_signal_handler(signal.SIGHUP, reload)
     polling = application is not None and not webhook

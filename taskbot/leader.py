@@ -115,6 +115,7 @@ class PgLeadership:
         self._key = None
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="taskbot-leader")
         self.elections = 0
+        self._elected = False  # whether on_elected ran and on_demoted did not yet
 
     @property
     def role(self) -> str:
@@ -180,34 +181,48 @@ class PgLeadership:
     async def run(self, on_elected, on_demoted, stop: asyncio.Event) -> None:
         """Follow until the lock is ours, lead until it is lost, and again, until `stop`."""
         while not stop.is_set():
-            if not self.fence.leading:
-                try:
-                    got = await self._call(self._try_lock, timeout=10)
-                except Exception as exc:
-                    log.warning("leader election: database unreachable (%s); retrying", exc.__class__.__name__)
-                    self._drop()
-                    got = False
-                if got:
-                    await self._take_over(on_elected, stop)
+            try:
+                wait = await self._step(on_elected, on_demoted, stop)
+            except Exception:  # never let the election die with this instance still serving
+                log.exception("leader election step failed; retrying")
+                self.fence.leading = False  # (still _elected: the next step steps down properly)
+                self._drop()
                 wait = self.retry
-            else:
-                try:
-                    ok = await self._call(self._check)
-                except Exception as exc:
-                    log.warning("lost the leader's database connection (%s)", exc.__class__.__name__)
-                    ok = False
-                if not ok:
-                    self.fence.leading = False
-                    self._drop()
-                    log.warning("leadership lost: stopped sending; following")
-                    await on_demoted()
-                    wait = 3 * self.retry  # let a follower take it rather than racing for it at once
-                else:
-                    wait = self.beat
             try:
                 await asyncio.wait_for(stop.wait(), wait)
             except asyncio.TimeoutError:
                 pass
+
+    async def _step(self, on_elected, on_demoted, stop) -> float:
+        """One attempt to lead (a follower) or one check of the lock (the leader); the seconds to the next."""
+        if not self.fence.leading and self._elected:  # fenced off by a newer epoch: give the lock up
+            self._elected = False
+            self._drop()
+            log.warning("leadership lost (a newer leader epoch): stopped sending; following")
+            await on_demoted()
+            return 3 * self.retry
+        if not self.fence.leading:
+            try:
+                got = await self._call(self._try_lock, timeout=10)
+            except Exception as exc:
+                log.warning("leader election: database unreachable (%s); retrying", exc.__class__.__name__)
+                self._drop()
+                got = False
+            if got:
+                await self._take_over(on_elected, stop)
+            return self.retry
+        try:
+            ok = await self._call(self._check)
+        except Exception as exc:
+            log.warning("lost the leader's database connection (%s)", exc.__class__.__name__)
+            ok = False
+        if ok:
+            return self.beat
+        self.fence.leading = self._elected = False
+        self._drop()
+        log.warning("leadership lost: stopped sending; following")
+        await on_demoted()
+        return 3 * self.retry  # let a follower take it rather than racing for it at once
 
     async def _take_over(self, on_elected, stop) -> None:
         previous = self.store.get_meta("leader_owner")
@@ -224,6 +239,7 @@ class PgLeadership:
                     break
                 await asyncio.sleep(0.2)
         self.fence.epoch, self.fence.leading = epoch, True
+        self._elected = True
         self.elections += 1
         log.info("leading (epoch %d; waited %.2f s for the previous leader's sessions to end)", epoch,
                  time.monotonic() - t0)
