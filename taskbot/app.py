@@ -49,17 +49,26 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
 
 
 async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
-    from .leader import PgLeadership, SoleLeadership, instance_id, with_app_name
+    from .config import _redact_url
     from .instance import sqlite_path
+    from .leader import PgLeadership, SoleLeadership, instance_id, startup_lock, with_app_name
     from .store import Store
 
     clock = Clock(cfg.clock)
     owner = instance_id()
     pg = "://" in cfg.db and sqlite_path(cfg.db) is None
-    startup = PgLeadership(cfg.db, None, owner).startup_lock() if pg else contextlib.nullcontext()
     stop = stop or asyncio.Event()
     application = None
-    with startup:  # instances starting together migrate and sync the registry one after the other
+    startup = contextlib.ExitStack()  # instances starting together migrate and sync the registry one by one
+    try:
+        if pg:
+            startup.enter_context(startup_lock(cfg.db))
+    except Exception as exc:  # psycopg2.OperationalError: no server, refused, bad credentials
+        reason = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+        print(f"taskbot: cannot connect to the database {_redact_url(cfg.db)}: {reason}; check TASKBOT_DB "
+              "and that the server is up", file=sys.stderr, flush=True)
+        return 1
+    with startup:
         store = Store.open(with_app_name(cfg.db, owner) if pg else cfg.db)
         if cfg.token:
             from .bot import TelegramTransport, build_application

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import hashlib
 import logging
 import os
@@ -92,8 +93,6 @@ class SoleLeadership:
         await on_elected()
 
     def startup_lock(self):
-        import contextlib
-
         return contextlib.nullcontext()
 
     def close(self) -> None:
@@ -246,30 +245,30 @@ class PgLeadership:
         await on_elected()
 
     def startup_lock(self):
-        """Serialize migrations and registry syncs of instances starting together (a blocking advisory lock)."""
-        import contextlib
-
-        @contextlib.contextmanager
-        def held():
-            import psycopg2
-
-            parts = urlsplit(self.url)
-            dsn = urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, ""))
-            conn = psycopg2.connect(dsn, connect_timeout=10)
-            conn.autocommit = True
-            try:
-                with conn.cursor() as cur:
-                    cur.execute("SELECT pg_advisory_lock(hashtext('taskbot-startup'))")
-                yield
-            finally:
-                conn.close()  # ends the session: the lock goes with it
-
-        return held()
+        return startup_lock(self.url)
 
     def close(self) -> None:
         self.fence.leading = False
         self._pool.submit(self._drop)
         self._pool.shutdown(wait=True, cancel_futures=False)
+
+
+@contextlib.contextmanager
+def startup_lock(url: str):
+    """Serialize migrations and registry syncs of instances starting together (a blocking advisory lock held
+    by a session of its own; ending the session releases it)."""
+    import psycopg2
+
+    parts = urlsplit(url)
+    dsn = urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, ""))
+    conn = psycopg2.connect(dsn, connect_timeout=10)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(hashtext('taskbot-startup'))")
+        yield
+    finally:
+        conn.close()
 
 
 def leadership_for(url: str, store, owner: str | None = None):
@@ -282,4 +281,4 @@ def leadership_for(url: str, store, owner: str | None = None):
 
 
 __all__ = ["BEAT", "Fence", "GRACE", "PgLeadership", "RETRY", "SoleLeadership", "instance_id", "leadership_for",
-           "with_app_name"]
+           "startup_lock", "with_app_name"]

@@ -274,3 +274,15 @@ def test_a_bot_that_fails_to_start_leaves_no_pid_file(tmp_path):
     assert result.returncode == 1 and result.stderr.splitlines()[-1] == (
         f"reload: no running bot found through {work / 'data' / 'busy.pid'} (FileNotFoundError); "
         "start it with `python bot.py`")
+
+
+def test_an_unreachable_postgresql_is_a_clear_message_without_the_password(tmp_path):
+    work = _repo_copy(tmp_path)
+    port = free_port()  # nobody listens there
+    result = taskbot("run", "--db", f"postgresql://bot:hunter2@127.0.0.1:{port}/taskbot", "--http",
+                     f"127.0.0.1:{free_port()}", cwd=work)
+    last = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "hunter2" not in result.stderr
+    assert last.startswith(f"taskbot: cannot connect to the database postgresql://***@127.0.0.1:{port}/taskbot: ")
+    assert last.endswith("; check TASKBOT_DB and that the server is up")
+    assert not list((work / "data").glob("*.pid"))
