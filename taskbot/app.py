@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -61,44 +62,77 @@ async def _first_of(*events: asyncio.Event, timeout: float) -> None:
             w.cancel()
 
 
-def _pidfile(path: str):
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path, "w") as fh:
-        fh.write(str(os.getpid()))
-
-
 async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) -> int:
-    """Run until `stop` is set (or a signal arrives)."""
+    """Run until `stop` is set (or a signal arrives). One instance per SQLite file (its pid file's lock)."""
+    from .instance import AlreadyRunning, acquire
+
+    try:
+        lock = acquire(cfg.db)
+    except AlreadyRunning as exc:
+        print(f"taskbot: {exc}", file=sys.stderr, flush=True)
+        return 1
+    try:
+        return await _serve(cfg, registry, stop, ready)
+    finally:
+        lock.release()  # removes the pid file this process holds, never another's
+
+
+async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
+    from .config import _redact_url
+    from .instance import sqlite_path
+    from .leader import PgLeadership, SoleLeadership, instance_id, startup_lock, with_app_name
     from .store import Store
 
     clock = Clock(cfg.clock)
-    store = Store.open(cfg.db, create=True, check=True)
-    if store.integrity is not None:
-        log.info("database %s: quick_check %s", cfg.redacted()["db"], "; ".join(store.integrity))
+    owner = instance_id()
+    pg = "://" in cfg.db and sqlite_path(cfg.db) is None
     stop = stop or asyncio.Event()
     application = None
-    if cfg.token:
-        from .bot import build_application
-        from .bot.link import LinkedTransport
+    startup = contextlib.ExitStack()  # instances starting together migrate and sync the registry one by one
+    try:
+        if pg:
+            startup.enter_context(startup_lock(cfg.db))
+    except Exception as exc:  # psycopg2.OperationalError: no server, refused, bad credentials
+        reason = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+        print(f"taskbot: cannot connect to the database {_redact_url(cfg.db)}: {reason}; check TASKBOT_DB "
+              "and that the server is up", file=sys.stderr, flush=True)
+        return 1
+    with startup:
+        store = Store.open(with_app_name(cfg.db, owner) if pg else cfg.db, create=True, check=True)
+        if store.integrity is not None:
+            log.info("database %s: quick_check %s", cfg.redacted()["db"], "; ".join(store.integrity))
+        if cfg.token:
+            from .bot import build_application
+            from .bot.link import LinkedTransport
 
-        application = build_application(cfg)
-        transport = LinkedTransport(application.bot)
-        service = Service(cfg, clock, store, registry, transport)
-        application.bot_data["service"] = service
-    else:
-        virtual = {virtual_chat(u): u for u in registry.units.units}
-        transport = ConsoleTransport(cfg.outbox, clock=clock, label=lambda chat_id: (
-            f"the liaison of {virtual[chat_id]}" if chat_id in virtual else f"chat {chat_id}"))
-        service = ConsoleService(cfg, clock, store, registry, transport)
-        print("taskbot: no TASKBOT_TELEGRAM_TOKEN, so reminders go to this console and to "
-              f"{cfg.outbox} (every unit has one virtual liaison)", flush=True)
+            application = build_application(cfg)
+            transport = LinkedTransport(application.bot)
+            service = Service(cfg, clock, store, registry, transport)
+            application.bot_data["service"] = service
+        else:
+            virtual = {virtual_chat(u): u for u in registry.units.units}
+            transport = ConsoleTransport(cfg.outbox, clock=clock, label=lambda chat_id: (
+                f"the liaison of {virtual[chat_id]}" if chat_id in virtual else f"chat {chat_id}"))
+            service = ConsoleService(cfg, clock, store, registry, transport)
+            print("taskbot: no TASKBOT_TELEGRAM_TOKEN, so reminders go to this console and to "
+                  f"{cfg.outbox} (every unit has one virtual liaison)", flush=True)
     _warn_clock_behind(cfg, clock, store, registry)
+    leadership = PgLeadership(cfg.db, store, owner) if pg else SoleLeadership(store, owner)
+    service.leadership = leadership  # /healthz shows the role
+    service.dispatcher.fence = leadership.fence  # claimed before sending, only while leading
+    webhook = cfg.webhook_url if application is not None else None
+    service.mode = "webhook" if webhook else "polling" if application is not None else "console"
+    routes = []
+    if webhook:
+        from .bot.webhook import WebhookHandler
+
+        routes.append(WebhookHandler(application, service, owner).route(webhook))
     web = None
     try:
         from .web import start_web
 
         host, port = cfg.http_host_port
-        web = await start_web(service, host, port)
+        web = await start_web(service, host, port, routes)
         print(f"taskbot: calendar feeds on http://{host}:{port}/feeds/<token>.ics "
               "(create one with `taskbot feed-url --all`)", flush=True)
     except ImportError:
@@ -107,15 +141,37 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
         print(f"taskbot: cannot serve feeds on {cfg.http}: {exc.strerror or exc}", file=sys.stderr)
         store.close()
         return 1
-    scheduler = ReminderScheduler(service)
+    scheduler = ReminderScheduler(service, gate=lambda: leadership.fence.leading)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: _report_reload(service.reload()))
-    pidfile = os.path.join(os.path.dirname(cfg.db) or ".", "taskbot.pid") if "://" not in cfg.db else "data/taskbot.pid"
-    _pidfile(pidfile)
-    scheduler.start()
+
+    def reload() -> None:
+        try:
+            with leadership.startup_lock():  # instances signalled together sync one after the other
+                _report_reload(service.reload())
+        except Exception as exc:  # the database is unreachable: the current registry keeps serving
+            print(f"taskbot: reload failed ({exc.__class__.__name__}); the previous registry keeps serving",
+                  file=sys.stderr, flush=True)
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
+    polling = application is not None and not webhook
+
     link, exit_code = None, 0
+
+    async def on_elected() -> None:
+        service.resync()
+        if polling:  # only the leader calls getUpdates, so Telegram never answers 409 Conflict
+            await link.set_polling(True)
+        scheduler.wake_now()
+        print(f"taskbot: leading ({leadership.kind}, epoch {leadership.fence.epoch})", flush=True)
+
+    async def on_demoted() -> None:
+        print("taskbot: not leading any more: stopped sending reminders; following", flush=True)
+        if polling:
+            await link.set_polling(False)
+
+    scheduler.start()
     if application is not None:  # Telegram may be unreachable: the link retries, feeds and scheduler keep going
         from .bot.link import TelegramLink
 
@@ -126,10 +182,16 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
             stop.set()
 
         link = TelegramLink(application, token=cfg.token, api_url=cfg.api_url, say=lambda m: print(m, flush=True),
-                            on_up=lambda: loop.create_task(scheduler.tick()), on_rejected=rejected)
+                            on_up=lambda: scheduler.wake_now(), on_rejected=rejected, webhook=webhook)
         transport.link = link
         link.start()
         await _first_of(link.settled, stop, timeout=LINK_GRACE)  # up, or said that it is not
+    leader_task = None
+    if isinstance(leadership, SoleLeadership):
+        await leadership.run(on_elected, on_demoted, stop)
+    else:
+        leader_task = asyncio.create_task(leadership.run(on_elected, on_demoted, stop))
+        print("taskbot: following until this instance is elected leader (PostgreSQL advisory lock)", flush=True)
     nxt = service.next_wake()
     if not stop.is_set():  # (a rejected token has already said why it stops)
         print(f"taskbot: {registry.summary()}; clock {clock.now().astimezone(registry.settings.tz).isoformat(timespec='seconds')}; "
@@ -139,16 +201,16 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
     try:
         await stop.wait()
     finally:
+        leadership.fence.leading = False
+        if leader_task is not None:
+            await leader_task
         scheduler.shutdown()
         if link is not None:
             await link.stop()
         if web is not None:
             await web.cleanup()
+        await asyncio.to_thread(leadership.close)
         store.close()
-        try:
-            os.remove(pidfile)  # so that `taskbot reload` never signals a stranger
-        except OSError:
-            pass
     return exit_code
 
 

@@ -63,6 +63,8 @@ def _settings(p: argparse.ArgumentParser) -> None:
     p.add_argument("--public-url", help="public base URL of the feed server (env TASKBOT_PUBLIC_URL)")
     p.add_argument("--clock", help="start the clock at this instant, e.g. 2018-08-24T08:59:00+08:00 (env TASKBOT_CLOCK)")
     p.add_argument("--outbox", help="where console deliveries are appended (env TASKBOT_OUTBOX; default data/outbox.jsonl)")
+    p.add_argument("--webhook-url", help="receive updates by webhook at this public URL instead of polling "
+                   "(env TASKBOT_WEBHOOK_URL; served on this instance's --http under the URL's path)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,8 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("reload")
     _common(p)
-    p.add_argument("--pidfile", default=None, help="pid file of the running bot (default: taskbot.pid beside the "
-                   "configured database)")
+    p.add_argument("--pidfile", default=None, help="pid file of the running bot (default: beside the database, "
+                   "data/taskbot.pid for data/taskbot.sqlite3; every instance's for a postgresql:// database)")
 
     p = add("invite")
     _common(p)

@@ -9,11 +9,11 @@ import signal
 import sys
 from datetime import date, datetime, timedelta
 
-from .config import ConfigError, describe, load
+from .config import ConfigError, _redact_url, describe, load
 from .i18n import cli_tr
 
 SETTING_FLAGS = ("registry", "units", "db", "token", "api_url", "coordinators", "http", "public_url", "clock",
-                 "outbox")
+                 "outbox", "webhook_url")
 
 
 def _err(message: str) -> int:
@@ -159,22 +159,31 @@ def _now(cfg) -> datetime:
 
 
 def cmd_reload(args) -> int:
-    """Validate and signal the running bot."""
+    """Validate and signal the running bot(s) of this database: only a pid whose pid file is locked."""
+    from .instance import StalePidFile, pidfiles_for, running_pid
+
     registry = _load(args)
     if registry is None:
         return _err("reload: the registry is invalid; the running bot keeps the previous one")
-    cfg = _config(args)
-    if args.pidfile is None:  # where `taskbot run` writes it for this configuration, from any directory
-        args.pidfile = (os.path.join(os.path.dirname(cfg.db) or ".", "taskbot.pid") if "://" not in cfg.db
-                        else os.path.join(cfg.root or ".", "data", "taskbot.pid"))
-    try:
-        with open(args.pidfile) as fh:
-            pid = int(fh.read().strip())
-        os.kill(pid, signal.SIGHUP)
-    except (OSError, ValueError) as exc:
-        return _err(f"reload: no running bot found through {args.pidfile} ({exc.__class__.__name__}); "
-                    "start it with `python bot.py`")
-    print(f"reload: signalled pid {pid}; {registry.summary()}")
+    cfg = _config(args)  # the pid files of this configuration, found from any directory
+    paths = [args.pidfile] if args.pidfile else pidfiles_for(cfg.db, root=cfg.root)
+    pids, problems = [], []
+    for path in paths:
+        try:
+            pid = running_pid(path)
+            os.kill(pid, signal.SIGHUP)
+            pids.append(pid)
+        except StalePidFile as exc:
+            problems.append(f"reload: {exc}")
+        except (OSError, ValueError) as exc:
+            problems.append(f"reload: no running bot found through {path} ({exc.__class__.__name__})")
+    if not paths:
+        problems.append(f"reload: no running bot found for {_redact_url(cfg.db)} (no pid file)")
+    if not pids:
+        for line in problems[:-1]:
+            print(line, file=sys.stderr)
+        return _err((problems[-1] if problems else "reload: no running bot found") + "; start it with `python bot.py`")
+    print(f"reload: signalled pid{'s' if len(pids) > 1 else ''} {', '.join(map(str, pids))}; {registry.summary()}")
     return 0
 
 

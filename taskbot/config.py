@@ -30,13 +30,14 @@ ENV = {
     "registry": "TASKBOT_REGISTRY",
     "units": "TASKBOT_UNITS",
     "outbox": "TASKBOT_OUTBOX",
+    "webhook_url": "TASKBOT_WEBHOOK_URL",
 }
 CONFIG_FILE = "taskbot.toml"
 ROOT_MARKERS = (CONFIG_FILE, "tasks.yaml")
 PATHS = ("registry", "units", "outbox")  # settings holding a file path (and `db` when not a URL)
 # every key `taskbot.toml` may hold (the token itself never: `token_env` names its variable)
 FILE_KEYS = ("registry", "units", "db", "http", "public_url", "api_url", "token_env", "coordinators", "clock",
-             "outbox")
+             "outbox", "webhook_url")
 
 
 class ConfigError(ValueError):
@@ -54,6 +55,7 @@ class Config:
     http: str = DEFAULT_HTTP
     clock: datetime | None = None
     public_url: str | None = None
+    webhook_url: str | None = None  # Telegram pushes updates here instead of being polled
     outbox: str = "data/outbox.jsonl"
     extra: dict = field(default_factory=dict)
     root: str | None = None  # the project root (None: built in code, not by `load`)
@@ -78,7 +80,7 @@ class Config:
         return {"registry": self.registry, "units": self.units, "db": _redact_url(self.db),
                 "token": mask_token(self.token), "api_url": self.api_url,
                 "coordinators": list(self.coordinators), "http": self.http,
-                "clock": self.clock.isoformat() if self.clock else None}
+                "clock": self.clock.isoformat() if self.clock else None, "webhook_url": self.webhook_url}
 
 
 def mask_token(token: str | None) -> str:
@@ -117,6 +119,11 @@ def parse_url(value: str, flag: str, env: str, example: str) -> str:
         raise ConfigError(cli_tr("{flag} ({env}) must be an http:// or https:// URL such as {example}, got {value}",
                                  flag=flag, env=env, example=example, value=repr(value)))
     return value.strip()
+
+
+def parse_webhook_url(value: str | None) -> str | None:
+    """The public URL Telegram posts updates to, or None for polling."""
+    return parse_url(value, "--webhook-url", ENV["webhook_url"], "https://bot.example.org/telegram") if value else None
 
 
 def parse_coordinators(value: str) -> tuple[int, ...]:
@@ -162,6 +169,7 @@ def from_env(env=None, **flags) -> Config:
         parse_url(cfg.public_url, "--public-url", ENV["public_url"], "https://duban.example.cn")
     if values.get("api_url"):
         parse_url(cfg.api_url, "--api-url", ENV["api_url"], DEFAULT_API_URL)
+    cfg.webhook_url = parse_webhook_url(values.get("webhook_url") or None)
     coords = values.get("coordinators")
     cfg.coordinators = parse_coordinators(coords) if isinstance(coords, str) else tuple(coords or ())
     clock = values.get("clock")

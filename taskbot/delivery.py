@@ -34,6 +34,10 @@ class ChatMoved(Exception):
         self.new_id = new_id
 
 
+class NotLeading(Exception):
+    """This instance stopped leading while it was sending: what is left is the new leader's."""
+
+
 class Transport(Protocol):
     async def send(self, chat_id: int, part: DigestPart, coordinator: bool) -> int:
         """Deliver one message; return its message id. Raises ChatGone, ChatMoved or any transient error."""
@@ -95,8 +99,9 @@ def relevant_after_gap(deliveries: list[Delivery], today) -> list[Delivery]:
 class Dispatcher:
     """Sends digests through a transport and keeps the ledger; unconfirmed deliveries are retried."""
 
-    def __init__(self, store, transport: Transport, concurrency: int = 64):
+    def __init__(self, store, transport: Transport, concurrency: int = 64, fence=None):
         self.store, self.transport = store, transport
+        self.fence = fence  # leader.Fence: claim before sending, confirm after; None = no claims (tests)
         self.pending: dict[str, Delivery] = {}  # key -> delivery not yet confirmed
         self._sem = asyncio.Semaphore(concurrency)
 
@@ -128,18 +133,34 @@ class Dispatcher:
 
         def confirm(done: list[Delivery], msg_id) -> None:
             rows = [(d.key, d.reminder.item, d.reminder.kind, d.chat_id, d.reminder.at.date()) for d in done]
-            self.store.record_sent(rows, msg_id, now)
+            if self.fence is not None:
+                self.fence.confirm(rows, msg_id, now)
+            else:
+                self.store.record_sent(rows, msg_id, now)
             report.recorded += len(rows)
             for d in done:
                 self.pending.pop(d.key, None)
 
         async def one(chat_id: int, items: list[Delivery]):
             lang = langs.get(chat_id) or "zh"
-            parts = render(items, today, lang, catch_up, leads)
-            left = list(items)
             async with self._sem:
+                if self.fence is not None:  # claimed in the database before anything is sent
+                    mine = self.fence.claim([d.key for d in items], now)
+                    if mine is None:  # no longer the leader: the new one sends them
+                        report.failed_chats.append(chat_id)
+                        return
+                    for d in items:
+                        if d.key not in mine:  # confirmed meanwhile (by an earlier leader)
+                            self.pending.pop(d.key, None)
+                    items = [d for d in items if d.key in mine]
+                    if not items:
+                        return
+                parts = render(items, today, lang, catch_up, leads)
+                left = list(items)
                 try:
                     for i, part in enumerate(parts):
+                        if self.fence is not None and not self.fence.leading:
+                            raise NotLeading("lost leadership; the new leader sends the rest")
                         msg_id = await self.transport.send(chat_id, part, chat_id in coordinators)
                         report.messages += 1
                         # each part is confirmed on its own: a failure later never resends it

@@ -23,8 +23,9 @@ SWEEP = timedelta(seconds=60)
 class ReminderScheduler:
     """Ticks the service at each send time and every minute; reloads when the registry file changes."""
 
-    def __init__(self, service, sweep: timedelta = SWEEP, on_tick=None):
+    def __init__(self, service, sweep: timedelta = SWEEP, on_tick=None, gate=None):
         self.service, self.sweep, self.on_tick = service, sweep, on_tick
+        self.gate = gate  # ticks only while gate() holds (the leader); the registry is watched regardless
         self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
         self._mtimes = self._stat()
@@ -57,7 +58,13 @@ class ReminderScheduler:
                     log.warning("%s", d)
         await self.tick()
 
+    def wake_now(self) -> None:
+        """Tick as soon as possible (a new leader takes up what is due)."""
+        self.scheduler.add_job(self.tick, id="wake", replace_existing=True)
+
     async def tick(self) -> None:
+        if self.gate is not None and not self.gate():
+            return
         try:
             report = await self.service.tick()
         except asyncio.CancelledError:  # shutting down mid-tick: what was not confirmed stays unsent, no traceback

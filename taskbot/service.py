@@ -149,9 +149,18 @@ class Service:
                     if deliveries:
                         log.info("%d reminder(s) held until Telegram can be reached", len(deliveries))
             pending = self.dispatcher.earliest_pending() if self.dispatcher else None
-            self.store.set_last_tick(min(now, pending - timedelta(microseconds=1)) if pending else now)
+            fence = getattr(self.dispatcher, "fence", None)
+            if fence is None or fence.leading:  # a leader that lost its lock leaves the mark to the new one
+                self.store.set_last_tick(min(now, pending - timedelta(microseconds=1)) if pending else now)
             self._ticked_at = now
             return report
+
+    def resync(self) -> None:
+        """Take up from the store after another instance led: the agenda from the stored last tick, nothing pending."""
+        self.agenda = Agenda(self.registry, self.store.task_states(), self.store.last_tick() or self.clock.now())
+        self._ticked_at = None
+        if self.dispatcher is not None:
+            self.dispatcher.pending.clear()
 
     def members(self) -> dict[str, list[int]]:
         """Liaison chats by unit."""

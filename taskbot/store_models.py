@@ -17,8 +17,8 @@ from datetime import date, datetime, time, timezone
 from types import SimpleNamespace
 from urllib.parse import unquote
 
-from peewee import (AutoField, BigIntegerField, BooleanField, CharField, Database, IntegerField, Model, SQL,
-                    SqliteDatabase, TextField)
+from peewee import (AutoField, BigIntegerField, BooleanField, CharField, Database, IntegerField, Model,
+                    PostgresqlDatabase, SQL, SqliteDatabase, TextField)
 
 
 def to_utc_text(value: datetime) -> str:
@@ -346,7 +346,17 @@ def _m2_definition(m: SimpleNamespace) -> None:
         apply(SchemaMigrator.from_database(db).add_column("task_state", "definition", TextField(null=True)))
 
 
-MIGRATIONS = [_m1_create, _m2_definition]
+def _m4_cluster_claims(m: SimpleNamespace) -> None:
+    """Claims that keep instances from sending or handling the same thing twice (see taskbot.claims)."""
+    db = m.Meta._meta.database
+    db.execute_sql("CREATE TABLE IF NOT EXISTS delivery_claims (key TEXT NOT NULL PRIMARY KEY, "
+                   "epoch BIGINT NOT NULL, owner TEXT NOT NULL, claimed_at TEXT NOT NULL)")
+    db.execute_sql("CREATE TABLE IF NOT EXISTS processed_updates (update_id BIGINT NOT NULL PRIMARY KEY, "
+                   "owner TEXT NOT NULL, claimed_at TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0)")
+    m.Meta.insert(key="leader_epoch", value="0").on_conflict_ignore().execute()
+
+
+MIGRATIONS = [_m1_create, _m2_definition, _m4_cluster_claims]  # _m4_: schema 4 once 3 (board tokens) is merged
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -378,6 +388,21 @@ SQLITE_PRAGMAS = [("journal_mode", "wal"), ("synchronous", "NORMAL"), ("foreign_
                   ("busy_timeout", BUSY_TIMEOUT_MS)]
 
 
+class _ReconnectingPostgresqlDatabase(PostgresqlDatabase):
+    """Opens a new session (outside a transaction) once the server has closed the old one: a restart of
+    PostgreSQL or a dropped connection costs the calls that hit it, not the rest of the process's life."""
+
+    def connection(self):
+        conn = self._state.conn
+        if conn is not None and getattr(conn, "closed", 0) and not self.in_transaction():
+            self._state.reset()
+        return super().connection()
+
+    def cursor(self, *args, **kwargs):
+        self.connection()
+        return super().cursor(*args, **kwargs)
+
+
 def connect_db(url: str) -> Database:
     """A peewee database for a path, sqlite:///path or postgresql://user:pass@host/db."""
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
@@ -385,8 +410,9 @@ def connect_db(url: str) -> Database:
         if not scheme.startswith(("postgres", "postgresql")):
             raise ValueError(f"unsupported database URL scheme {scheme!r}; use a file path, "
                              "sqlite:///path or postgresql://user:password@host/dbname")
-        from playhouse.db_url import connect
-        return connect(url)
+        from playhouse.db_url import parse
+
+        return _ReconnectingPostgresqlDatabase(**parse(url))
     path = unquote(url.split("://", 1)[1].split("?", 1)[0][1:]) if scheme else url
     if not path:
         raise ValueError(f"{url!r} has no file name; write sqlite:///data/taskbot.sqlite3")

@@ -6,7 +6,7 @@ uvicorn, which wants to own the loop or run in a thread of its own). It is matur
 maintained, already a dependency of the bot stack, and its AppRunner/TCPSite API starts and stops
 cleanly inside `taskbot.app.serve`.
 
-Routes: GET/HEAD /feeds/{token}.ics (`?todo=1` for the VTODO variant) and GET /healthz.
+Routes: GET/HEAD /feeds/{token}.ics (`?todo=1` for the VTODO variant) and GET /healthz (taskbot.health).
 An unknown, malformed or revoked token answers the same short 404. A feed is rendered once per
 (scope, registry fingerprint, store data version, today's date in the registry's time zone, variant)
 and the rendered bytes, their gzip form, ETag and Last-Modified are cached; requests are answered
@@ -221,21 +221,21 @@ def _http_date(dt: datetime) -> str:
     return format_datetime(dt.astimezone(timezone.utc), usegmt=True)
 
 
-async def health_handler(request: web.Request) -> web.Response:
-    return web.Response(text="ok\n", content_type="text/plain", headers=SECURITY_HEADERS)
+def make_app(service, routes=()) -> web.Application:
+    from .health import health_handler
 
-
-def make_app(service) -> web.Application:
     app = web.Application()
     app[FEED_CACHE] = FeedCache(service)
     app.router.add_get("/feeds/{name}", feed_handler)  # HEAD is answered too, without the body
     app.router.add_get("/healthz", health_handler)
+    for method, path, handler in routes:  # e.g. the Telegram webhook (taskbot.bot.webhook)
+        app.router.add_route(method, path, handler)
     return app
 
 
-async def start_web(service, host: str, port: int) -> web.AppRunner:
+async def start_web(service, host: str, port: int, routes=()) -> web.AppRunner:
     """Serve feeds on host:port in the running loop; the caller awaits `runner.cleanup()` to stop."""
-    runner = web.AppRunner(make_app(service), access_log_class=RedactingAccessLogger, access_log=access_log)
+    runner = web.AppRunner(make_app(service, routes), access_log_class=RedactingAccessLogger, access_log=access_log)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

@@ -328,71 +328,7 @@ def test_meta_and_aware_datetimes(store):
         store.upsert_chat(1, "private", "x", datetime(2018, 8, 24, 9, 0))
 
 
-# --- PostgreSQL ----------------------------------------------------------------------------------------
-
-def _pg_url() -> str | None:
-    url = os.environ.get("TASKBOT_TEST_PG")
-    if url:
-        return url
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=0.3).close()
-    except OSError:
-        return None
-    return "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def _initdb() -> str | None:
-    """PostgreSQL's initdb when the server is installed (Debian keeps it off PATH)."""
-    import glob
-    import shutil
-
-    found = shutil.which("initdb") or sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return found if isinstance(found, str) else (found[-1] if found else None)
-
-
-@pytest.fixture
-def postgres_url():
-    """A running PostgreSQL: TASKBOT_TEST_PG, one on 127.0.0.1:5432, or a throwaway cluster started here."""
-    import pwd
-    import shutil
-    import subprocess
-
-    url = _pg_url()
-    if url is not None:
-        yield url
-        return
-    initdb = _initdb()
-    if initdb is None:
-        pytest.skip("no PostgreSQL server (set TASKBOT_TEST_PG=postgresql://..., or install postgresql)")
-    bindir = os.path.dirname(initdb)
-    user = None
-    if os.geteuid() == 0:  # the server refuses to run as root: run it as the postgres user
-        try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no postgres user to run a server as")
-    import pathlib
-    import tempfile
-
-    data = pathlib.Path(tempfile.mkdtemp(prefix="taskbot-pg-"))  # not under pytest's root-only tmp dir
-    if user is not None:
-        shutil.chown(data, user.pw_uid, user.pw_gid)
-    run_as = (lambda cmd: ["runuser", "-u", "postgres", "--", *cmd]) if user else (lambda cmd: cmd)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    subprocess.run(run_as([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
-                   check=True, capture_output=True, timeout=120)
-    subprocess.run(run_as([os.path.join(bindir, "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l",
-                           str(data / "log"), "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start"]),
-                   check=True, capture_output=True, timeout=120)
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(run_as([os.path.join(bindir, "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-                       capture_output=True, timeout=120)
-        shutil.rmtree(data, ignore_errors=True)
-
+# --- PostgreSQL (the server comes from the `postgres_url` fixture in conftest.py) ---------------------------
 
 def test_postgresql_same_models(postgres_url):
     try:
@@ -457,7 +393,7 @@ def test_migration_2_adds_definitions_to_a_schema_1_database(tmp_path):
     s.set_meta("schema_version", "1")
     s.close()
     s = Store.open(path)
-    assert s.schema_version() == 2 and "definition" in {c.name for c in s.db.get_columns("task_state")}
+    assert s.schema_version() == SCHEMA_VERSION and "definition" in {c.name for c in s.db.get_columns("task_state")}
     s.sync_registry(registry(task("a-1"), task("a-2")), NOW)  # unchanged definitions are filled in
     s.sync_registry(registry(task("a-2")), NOW)
     assert s.withdrawn_definitions() == {"a-1": task("a-1")}

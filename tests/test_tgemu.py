@@ -258,3 +258,44 @@ def test_standalone_process():
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+def test_webhook_pushes_updates_with_the_secret_retries_until_200_and_redelivers():
+    """setWebhook: updates are POSTed to the URL with the secret header; a non-200 answer is retried; getUpdates
+    answers 409 meanwhile; redeliver() sends a delivered update again; deleteWebhook stops it all."""
+    from aiohttp import web
+
+    async def body(emu, bot):
+        got, answers = [], [500]  # the receiver fails the first delivery
+
+        async def hook(request):
+            got.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
+            return web.Response(status=answers.pop(0) if answers else 200)
+
+        app = web.Application()
+        app.router.add_post("/hook", hook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+        try:
+            emu.webhook_retry_delay = 0.01
+            assert await bot.set_webhook(url, secret_token="s3cret")
+            assert (await bot.get_webhook_info()).url == url
+            with pytest.raises(Exception, match="Conflict"):
+                await bot.get_updates()
+            update = emu.inject_message(42, 42, "/start")
+            await emu.wait_for(lambda e: len([a for a in e.webhook_attempts if a["status"] == 200]) == 1)
+            assert [a["status"] for a in emu.webhook_attempts] == [500, 200]
+            assert [(secret, u["update_id"]) for secret, u in got] == [("s3cret", update["update_id"])] * 2
+            emu.redeliver(update["update_id"])
+            await emu.wait_for(lambda e: len(got) == 3)
+            assert got[2][1] == update and emu.updates == []
+            assert await bot.delete_webhook()
+            emu.inject_message(42, 42, "/help")
+            assert [u.message.text for u in await bot.get_updates()] == ["/help"]  # polled again, not pushed
+            assert len(got) == 3
+        finally:
+            await runner.cleanup()
+    run(body)

@@ -267,8 +267,34 @@ def test_withdrawn_task_is_cancelled(world, server):
     assert int(ev["SEQUENCE"]) > int(by_uid(parse(before))["cw-05@taskbot"]["SEQUENCE"])
 
 
-def test_healthz(server):
-    assert server.request("/healthz")[:1] == (200,)
+def test_healthz(world, server):
+    import json
+
+    world.store.set_last_tick(START)
+    status, headers, body = server.request("/healthz")
+    assert (status, headers["content-type"]) == (200, "application/json; charset=utf-8")
+    answer = json.loads(body)
+    assert answer["role"] == "leader" and answer["db"] == "ok"  # a single instance leads
+    assert answer["registry"] == world.service.registry.fingerprint and answer["registry"]
+    assert answer["last_tick"] == START.isoformat()
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable(world, server, tmp_path):
+    import json
+
+    from taskbot.store import connect_db
+
+    good = world.service.store
+    (tmp_path / "gone").mkdir()
+    world.service.store = Store(connect_db(str(tmp_path / "gone" / "db.sqlite3")))
+    (tmp_path / "gone").rmdir()  # the database's directory disappeared (a lost volume)
+    try:
+        status, _, body = server.request("/healthz")
+    finally:
+        world.service.store = good
+    answer = json.loads(body)
+    assert status == 503 and answer["db"] == "unreachable" and answer["last_tick"] is None
+    assert server.request("/healthz")[0] == 200
 
 
 def test_access_log_hides_tokens(world, server, caplog):

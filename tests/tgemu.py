@@ -87,6 +87,12 @@ class BotApiEmulator:
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task] = set()
         self._closing, self._log_file = False, None
+        # webhook mode (setWebhook): updates are POSTed to webhook["url"], retried until answered 200
+        self.webhook: dict | None = None
+        self.webhook_attempts: list[dict] = []  # {update_id, status, t} per POST
+        self.webhook_retry_delay = 0.2
+        self._delivered: dict[int, dict] = {}  # update_id -> update, for redeliver()
+        self._pusher: asyncio.Task | None = None
         self._methods: dict[str, Callable] = {
             name[3:].lower(): getattr(self, name) for name in dir(self) if name.startswith("_m_")}
 
@@ -108,6 +114,9 @@ class BotApiEmulator:
 
     async def stop(self) -> None:
         self._closing = True  # releases pending long polls
+        if self._pusher is not None:
+            self._pusher.cancel()
+            self._pusher = None
         if self._cond is not None:
             await self._notify()
         if self._runner:
@@ -334,7 +343,8 @@ class BotApiEmulator:
         return web.json_response({
             "count_429": self.count_429, "count_5xx": self.count_5xx, "count_403": self.count_403,
             "requests": dict(self.requests), "pending_updates": len(self.updates),
-            "sent": self.sent, "edits": self.edits, "callback_answers": self.callback_answers})
+            "sent": self.sent, "edits": self.edits, "callback_answers": self.callback_answers,
+            "webhook": self.webhook, "webhook_attempts": self.webhook_attempts})
 
     async def _control(self, request: web.Request) -> web.Response:
         """POST /_emu/inject {"type": "message"|"callback", ...}, /_emu/fail, /_emu/block, /_emu/member."""
@@ -350,6 +360,8 @@ class BotApiEmulator:
                 self.block_chat(body["chat_id"])
             elif action == "member":
                 self.set_member(body["chat_id"], body["user_id"], body.get("status", "administrator"))
+            elif action == "redeliver":
+                return web.json_response({"ok": True, "result": self.redeliver(body["update_id"])})
             else:
                 return web.json_response({"ok": False, "description": "unknown action"}, status=404)
         except (TypeError, KeyError) as exc:
@@ -367,6 +379,9 @@ class BotApiEmulator:
                 "supports_inline_queries": False}
 
     async def _m_getUpdates(self, p: dict) -> list[dict]:
+        if self.webhook:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
         offset, limit = int(p.get("offset") or 0), max(1, min(int(p.get("limit") or 100), 100))
         timeout, allowed = float(p.get("timeout") or 0), p.get("allowed_updates") or None
         if offset > 0:
@@ -449,12 +464,13 @@ class BotApiEmulator:
         return True
 
     def _m_getWebhookInfo(self, p: dict) -> dict:
-        return {"url": "", "has_custom_certificate": False,
+        return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
                 "pending_update_count": len(self.updates)}
 
     def _m_deleteWebhook(self, p: dict) -> bool:
         if p.get("drop_pending_updates"):
             self.updates.clear()
+        self.webhook = None
         return True
 
     _RIGHTS = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
@@ -483,6 +499,57 @@ class BotApiEmulator:
         elif status == "kicked":
             member["until_date"] = 0
         return member
+
+    def _m_setWebhook(self, p: dict) -> bool:
+        url = str(p.get("url") or "")
+        if not url:
+            return self._m_deleteWebhook(p)
+        if not url.startswith(("http://", "https://")):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        if p.get("drop_pending_updates"):
+            self.updates.clear()
+        self.webhook = {"url": url, "secret_token": p.get("secret_token"),
+                        "allowed_updates": p.get("allowed_updates") or None}
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.get_running_loop().create_task(self._push_updates())
+        self._wake()
+        return True
+
+    def redeliver(self, update_id: int) -> dict:
+        """Deliver an update that was already delivered once more (as Telegram does when unsure)."""
+        update = self._delivered[int(update_id)]
+        self.updates.insert(0, update)
+        self._wake()
+        return update
+
+    async def _push_updates(self) -> None:
+        """Webhook mode: POST each pending update in order; retry until the receiver answers 200."""
+        import aiohttp
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+            while not self._closing:
+                async with self._cond:
+                    await self._cond.wait_for(lambda: self._closing or (self.webhook and self.updates))
+                if self._closing:
+                    return
+                hook, update = self.webhook, self.updates[0]
+                headers = {"Content-Type": "application/json"}
+                if hook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
+                try:
+                    async with session.post(hook["url"], data=json.dumps(update), headers=headers) as resp:
+                        status = resp.status
+                except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                    status = None
+                self.webhook_attempts.append({"update_id": update["update_id"], "status": status,
+                                              "t": time.monotonic()})
+                if status == 200:
+                    if self.updates and self.updates[0] is update:
+                        self.updates.pop(0)
+                    self._delivered[update["update_id"]] = update
+                    self._wake()
+                else:
+                    await asyncio.sleep(self.webhook_retry_delay)
 
     def _ok(self, p: dict) -> bool:
         return True

@@ -30,8 +30,10 @@ def _answer(exc: InvalidToken, token: str) -> str:
 
 class TelegramLink:
     def __init__(self, application, *, token: str, api_url: str, first: float = 1.0, cap: float = 60.0,
-                 say=print, on_up=None, on_rejected=None):
+                 say=print, on_up=None, on_rejected=None, webhook: str | None = None):
         self.application, self.token = application, token
+        self.webhook = webhook  # register this webhook once up, instead of polling
+        self.want_polling = False  # polling runs only while this is set (the leader's) and the link is up
         self.host = urlsplit(api_url).netloc or api_url
         self.api_url = api_url
         self.first, self.cap, self.say = first, cap, say
@@ -99,11 +101,36 @@ class TelegramLink:
             await self._backoff(attempt)
             attempt += 1
         await self.application.start()
+        if self.webhook:
+            from .webhook import register
+
+            while True:
+                try:
+                    await register(self.application, self.webhook)
+                    break
+                except NetworkError as exc:
+                    self._lost(exc)
+                await self._backoff(attempt)
+                attempt += 1
         self._started = True
+        if self.want_polling:
+            await self._start_polling()
+        self._back("connected")
+
+    async def _start_polling(self) -> None:
         await self.application.updater.start_polling(
             drop_pending_updates=False, allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1,
             error_callback=self._polling_error)
-        self._back("connected")
+
+    async def set_polling(self, on: bool) -> None:
+        """Call getUpdates (or stop calling it): only the leader polls, so Telegram never answers 409."""
+        self.want_polling = on
+        if not self._started or self.application.updater is None:
+            return  # the link starts polling when it comes up, if still wanted
+        if on and not self.application.updater.running:
+            await self._start_polling()
+        elif not on and self.application.updater.running:
+            await self.application.updater.stop()
 
     def _polling_error(self, exc: TelegramError) -> None:
         """PTB retries polling itself; say once that Telegram is gone and watch for its return."""
