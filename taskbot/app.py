@@ -187,7 +187,9 @@ async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
         link.start()
         await _first_of(link.settled, stop, timeout=LINK_GRACE)  # up, or said that it is not
     leader_task = None
-    if isinstance(leadership, SoleLeadership):
+    if stop.is_set():  # (a rejected token: nothing to lead)
+        pass
+    elif isinstance(leadership, SoleLeadership):
         await leadership.run(on_elected, on_demoted, stop)
     else:
         leader_task = asyncio.create_task(leadership.run(on_elected, on_demoted, stop))

@@ -20,6 +20,16 @@ log = logging.getLogger("taskbot.scheduler")
 SWEEP = timedelta(seconds=60)
 
 
+class _QuietCancel(logging.Filter):
+    """A job cancelled at shutdown before it started is not an error: drop APScheduler's traceback of it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
+logging.getLogger("apscheduler.executors.default").addFilter(_QuietCancel())
+
+
 class ReminderScheduler:
     """Ticks the service at each send time and every minute; reloads when the registry file changes."""
 

@@ -190,7 +190,8 @@ def test_a_second_instance_on_one_sqlite_file_is_refused_and_leaves_the_first_al
         second = Instance(str(work), "second", db, "tasks.yaml", "data/units.yaml", api=None)
         assert second.proc.wait(60) == 1
         assert second.output().strip().splitlines()[-1] == (
-            f"taskbot: another taskbot (pid {first.pid}) is already running on {db} (it holds {pidfile}); a SQLite "
+            f"taskbot: another taskbot (pid {first.pid}) is already running on state/bot.sqlite3 (it holds "
+            "state/bot.pid); a SQLite "
             "database serves one instance: stop that one first, or give this one its own --db (use a "
             "postgresql:// database to run more than one instance)")
         assert first.proc.poll() is None and pidfile.read_text().strip() == str(first.pid)
@@ -216,8 +217,8 @@ def test_reload_never_signals_the_process_a_stale_pid_file_names(tmp_path):
         result = taskbot("reload", "--db", str(db), cwd=work)
         assert result.returncode == 1
         assert result.stderr.splitlines()[-1] == (
-            f"reload: {stale} names pid {sleeper.pid}, but no running taskbot holds it (a stale pid file, left by a "
-            "bot that did not stop cleanly); nothing was signalled; start it with `python bot.py`")
+            f"reload: data/gone.pid names pid {sleeper.pid}, but no running taskbot holds it (a stale pid file, left "
+            "by a bot that did not stop cleanly); nothing was signalled; start it with `python bot.py`")
         explicit = taskbot("reload", "--pidfile", str(stale), cwd=work)
         assert explicit.returncode == 1 and "nothing was signalled" in explicit.stderr
         assert sleeper.poll() is None  # not signalled (SIGHUP would have ended it)
@@ -272,7 +273,7 @@ def test_a_bot_that_fails_to_start_leaves_no_pid_file(tmp_path):
     assert not (work / "data" / "busy.pid").exists()
     result = taskbot("reload", "--db", db, cwd=work)
     assert result.returncode == 1 and result.stderr.splitlines()[-1] == (
-        f"reload: no running bot found through {work / 'data' / 'busy.pid'} (FileNotFoundError); "
+        f"reload: no running bot found through data/busy.pid (FileNotFoundError); "
         "start it with `python bot.py`")
 
 

@@ -66,7 +66,7 @@ def test_file_then_environment_then_flags_each_shown_with_its_origin_and_the_tok
 
 @pytest.mark.parametrize("text,message", [
     ('dbb = "x.sqlite3"\n', "unknown setting 'dbb'; did you mean db?; settings: registry, units, db, http, "
-                            "public_url, api_url, token_env, coordinators, clock, outbox"),
+                            "public_url, api_url, token_env, coordinators, clock, outbox, webhook_url"),
     ('token = "123:abc"\n', 'do not write the Telegram token in the file; put it in an environment variable and '
                             'name it: token_env = "TASKBOT_TELEGRAM_TOKEN"'),
     ('coordinators = "12,x"\n', "TASKBOT_COORDINATORS must be comma-separated Telegram user ids, got 'x' "
@@ -127,5 +127,5 @@ def test_reload_from_a_subdirectory_finds_the_pid_file_beside_the_configured_dat
     (project / "taskbot.toml").write_text('db = "state/office.sqlite3"\n', encoding="utf-8")
     result = taskbot("reload", cwd=project / "docs" / "deep")
     assert result.returncode == 1
-    assert result.stderr.splitlines()[-1] == (f"reload: no running bot found through {project / 'state' / 'taskbot.pid'}"
+    assert result.stderr.splitlines()[-1] == (f"reload: no running bot found through {project / 'state' / 'office.pid'}"
                                               " (FileNotFoundError); start it with `python bot.py`")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from taskbot.dbcheck import DatabaseProblem
+from taskbot.store_models import SCHEMA_VERSION
 from taskbot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,9 +138,9 @@ def test_a_mistyped_path_is_refused_and_nothing_is_created(tmp_path):
 def test_init_creates_the_database_and_then_commands_use_it(tmp_path):
     path = tmp_path / "new" / "state.sqlite3"
     first = taskbot("init", "--db", str(path))
-    assert (first.returncode, first.stdout) == (0, f"init: created {path}; schema version 2\n")
+    assert (first.returncode, first.stdout) == (0, f"init: created {path}; schema version {SCHEMA_VERSION}\n")
     again = taskbot("init", "--db", str(path))
-    assert again.stdout == f"init: the database {path} already exists; schema version 2\n"
+    assert again.stdout == f"init: the database {path} already exists; schema version {SCHEMA_VERSION}\n"
     assert taskbot("feed-url", "--all", "--db", str(path)).returncode == 0
 
 

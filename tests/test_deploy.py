@@ -4,7 +4,6 @@ deploy/Dockerfile (its files exist, its command parses; `docker build` only wher
 from __future__ import annotations
 
 import configparser
-import os
 import shlex
 import shutil
 import subprocess
@@ -85,14 +84,3 @@ def test_the_dockerfile_copies_files_that_exist_and_runs_taskbot_with_a_health_c
     assert argv[0] == "taskbot" and build_parser().parse_args(argv[1:]).command == "run"
     assert any(word == "HEALTHCHECK" and "/healthz" in rest for word, rest in steps)
     assert any(word == "ENV" and "TASKBOT_HTTP=0.0.0.0:8080" in rest for word, rest in steps)
-
-
-def test_docker_builds_the_image_where_a_daemon_answers():
-    docker = shutil.which("docker")
-    if docker is None or subprocess.run([docker, "info"], capture_output=True, timeout=30).returncode != 0:
-        pytest.skip("no usable docker daemon here; the Dockerfile was checked by parsing only")
-    if os.environ.get("TASKBOT_SKIP_DOCKER_BUILD"):
-        pytest.skip("TASKBOT_SKIP_DOCKER_BUILD is set")
-    result = subprocess.run([docker, "build", "-f", str(DOCKERFILE), "-t", "taskbot-test", str(ROOT)],
-                            capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-2000:]
