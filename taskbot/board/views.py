@@ -139,12 +139,23 @@ def item(snap: Snapshot, row: Row, source: list[tuple[int, str, bool]], progress
             "audit": audit, "ledger": ledger}
 
 
-def source_excerpt(lines: list[str] | None, line: int | None, before: int = 2, after: int = 4) -> list[tuple[int, str, bool]]:
-    """(line number, text, is the cited line) around a 1-based line of the source text."""
+def source_excerpt(lines: list[str] | None, line: int | None, before: int = 2, after: int = 5) -> list[tuple[int, str, bool]]:
+    """(line number, text, is the cited line) around a 1-based line of the source text, blank lines skipped."""
     if not lines or not line or line > len(lines):
         return []
-    lo, hi = max(1, line - before), min(len(lines), line + after)
-    return [(n, lines[n - 1].rstrip("\n"), n == line) for n in range(lo, hi + 1)]
+    out, n = [], line - 1
+    while n >= 1 and len(out) < before:
+        if lines[n - 1].strip():
+            out.insert(0, (n, lines[n - 1].strip(), False))
+        n -= 1
+    out.append((line, lines[line - 1].strip(), True))
+    n, taken = line + 1, 0
+    while n <= len(lines) and taken < after:
+        if lines[n - 1].strip():
+            out.append((n, lines[n - 1].strip(), False))
+            taken += 1
+        n += 1
+    return out
 
 
 __all__ = ["LIGHT_COLORS", "document", "filtered", "item", "item_list", "overdue", "overview", "scope_rows",
