@@ -40,6 +40,7 @@ class Row:
     note: str | None
     progress: Progress | None
     late: bool  # done after its due date
+    since: date | None = None  # overdue: the first missed date (a milestone or the due date)
 
     @property
     def id(self) -> str:
@@ -98,19 +99,22 @@ def summarize(progress_rows: Iterable) -> dict[str, Progress]:
 
 def item_row(task: Task, state, progress: Progress | None, today: date, tz, withdrawn: bool = False) -> Row:
     done = state is not None and state.status == "done"
+    missed = None
     done_on = state.done_at.astimezone(tz).date() if done and state.done_at else None
     if withdrawn or (state is not None and state.withdrawn):
         status, light = "withdrawn", "grey"
     elif done:
         status, light = "done", "done"
-    elif task.due is not None and task.due < today:
+    elif (missed := min([m.due for m in task.milestones if m.due < today]
+                        + ([task.due] if task.due is not None and task.due < today else []), default=None)):
         status, light = "overdue", "red"
     else:
         status = "open"
         nxt = next_date(task, today)
         light = "yellow" if nxt is not None and nxt <= today + timedelta(days=SOON_DAYS) else "green"
     late = bool(done and task.due is not None and done_on is not None and done_on > task.due)
-    return Row(task, status, light, done_on, state.note if state is not None else None, progress, late)
+    return Row(task, status, light, done_on, state.note if state is not None else None, progress, late,
+               missed if status == "overdue" else None)
 
 
 def next_date(task: Task, today: date) -> date | None:

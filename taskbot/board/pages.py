@@ -94,7 +94,7 @@ class Page:
             other["lang"] = "en"
         path = self.req.root + quote(self.req.path)
         body = render(template, self.req.lang, u=self.u, static=self.req.static, scope_label=self.req.scope_label,
-                      today=self.snap.today, statuses=STATUSES, days_since=self.snap.days_since,
+                      today=self.snap.today, statuses=STATUSES, tz=self.registry.settings.tz, days_since=self.snap.days_since,
                       other_lang=path + (("?" + urlencode(other)) if other else ""), **ctx)
         return Output(body.encode("utf-8"), "text/html")
 
@@ -143,7 +143,7 @@ class Page:
         if ext:
             rows = views.filtered(self.snap, self.rows, f)
             if which == "overdue":
-                rows = sorted((r for r in rows if r.status == "overdue"), key=lambda r: (r.task.due, r.id))
+                rows = sorted((r for r in rows if r.status == "overdue"), key=lambda r: (r.since, r.id))
             return self.export("items", ext, rows, len(rows), "逾期事项" if which == "overdue" else "督办事项", f)
         ctx = views.item_list(self.snap, self.rows, f) if which == "items" else views.overdue(self.snap, self.rows, f)
         return self.html(f"{which}.html", self_page=ctx, **ctx)
@@ -175,7 +175,8 @@ class Page:
         members = units.expand(canonical) if units.is_group(canonical) else (canonical,)
         chats = [c for m in members for c in self.snap.members.get(m, ())]
         ledger = self.reader.deliveries(chat_ids=chats, limit=300) if chats else []
-        ledger = [d for d in ledger if d["item"].split("#")[0].split("@")[0] in ids]
+        theirs = {r.id for r in mine}
+        ledger = [d for d in ledger if d["item"].split("#")[0].split("@")[0] in theirs]
         ctx = views.unit(self.snap, canonical, mine, f, ledger, {})
         shown = [r.task for r in ctx["rows"] if r.open and r.task.id in self.registry.by_id]
         nxt = next_reminders(self.registry, shown, self.now)

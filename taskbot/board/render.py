@@ -7,7 +7,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from urllib.parse import quote
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, pass_context, select_autoescape
 
 from .data import STATUS_EN, STATUS_ZH
 
@@ -62,11 +62,14 @@ def _q(value) -> str:
     return quote(str(value), safe="")
 
 
-def _day(value) -> str:
+@pass_context
+def _day(context, value) -> str:
+    """A date as YYYY-MM-DD; a datetime in the registry's time zone (`tz` in the context) as YYYY-MM-DD HH:MM."""
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        tz = context.get("tz")
+        return (value.astimezone(tz) if tz is not None and value.tzinfo else value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

@@ -32,8 +32,8 @@ def build(registry, states: dict, progress_rows: list, members: dict, day: date)
     snap = Snapshot(registry, as_of(states, day, tz), summarize(rows_progress), members, day)
     rows = [r for r in snap.rows if r.status != "withdrawn"]
     week_start = day - timedelta(days=6)
-    newly = sorted((r for r in rows if r.status == "overdue" and week_start - timedelta(days=1) <= r.task.due < day),
-                   key=lambda r: (r.task.due, r.id))
+    newly = sorted((r for r in rows if r.status == "overdue" and week_start - timedelta(days=1) <= r.since < day),
+                   key=lambda r: (r.since, r.id))
     done = sorted((r for r in rows if r.status == "done" and r.done_on and week_start <= r.done_on <= day),
                   key=lambda r: (r.done_on, r.id))
     ranked = [u for u in snap.units(rows) if u.overdue and not u.is_group]

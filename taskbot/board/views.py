@@ -43,13 +43,13 @@ def item_list(snap: Snapshot, rows: list[Row], f: Filters) -> dict:
 def overdue(snap: Snapshot, rows: list[Row], f: Filters) -> dict:
     """Overdue items, oldest first, grouped by lead unit (the first lead, else responsible)."""
     rows = [r for r in filtered(snap, rows, f) if r.status == "overdue"]
-    rows.sort(key=lambda r: (r.task.due, r.id))
+    rows.sort(key=lambda r: (r.since, r.id))
     shown, offset, limit = page(rows, f)
     groups: dict[str, list[Row]] = {}
     for r in shown:
         t = r.task
         groups.setdefault((t.lead or t.responsible or t.cooperating or ("—",))[0], []).append(r)
-    return {"groups": sorted(groups.items(), key=lambda g: (g[1][0].task.due, g[0])), "rows": shown,
+    return {"groups": sorted(groups.items(), key=lambda g: (g[1][0].since, g[0])), "rows": shown,
             "total": len(rows), "offset": offset, "limit": limit, "filters": f}
 
 
