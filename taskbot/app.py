@@ -87,6 +87,9 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
         await application.start()
         await application.updater.start_polling(drop_pending_updates=False, allowed_updates=["message", "callback_query"])
     scheduler.start()
+    from .board import weekly
+
+    weekly_task = weekly.start(service, application, cfg.outbox, stop)  # settings.reports.weekly
     nxt = service.next_wake()
     print(f"taskbot: {registry.summary()}; clock {clock.now().astimezone(registry.settings.tz).isoformat(timespec='seconds')}; "
           f"next reminders at {nxt.isoformat() if nxt else 'never'}", flush=True)
@@ -95,6 +98,8 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
     try:
         await stop.wait()
     finally:
+        weekly_task.cancel()
+        await asyncio.gather(weekly_task, return_exceptions=True)
         scheduler.shutdown()
         if application is not None:
             await application.updater.stop()
