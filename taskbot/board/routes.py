@@ -9,16 +9,18 @@ the delivery ledger also key on the last tick. Every answer carries a Content-Se
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import logging
 import os
 import re
+import time
 from collections import OrderedDict
 from pathlib import Path
 
 from aiohttp import web
 
-from ..web import NOT_FOUND, SECURITY_HEADERS, etag_matches
+from ..web import NOT_FOUND, SECURITY_HEADERS, accepts_gzip, etag_matches
 from .data import Snapshot, summarize
 from .pages import NotFound, Output, Page, Request
 
@@ -33,6 +35,8 @@ PAGE_ENTRIES = 256
 STATIC = Path(__file__).parent / "static"
 DEFAULT_SOURCE = "data/gazette-zhengzhou-2018-08.txt"
 MAX_PATH = 400
+GZIP_MIN = 4096  # bytes: larger answers are also kept gzipped
+LEDGER_TTL = 1.0  # seconds a page showing the delivery ledger may lag behind a new delivery
 
 
 class Reader:
@@ -78,8 +82,17 @@ class Board:
         self.reader = Reader(service)
         self.snapshots: OrderedDict[tuple, Snapshot] = OrderedDict()
         self.pending: dict[tuple, asyncio.Future] = {}
-        self.pages: OrderedDict[tuple, tuple[Output, str]] = OrderedDict()
+        self.pages: OrderedDict[tuple, tuple[Output, str, bytes | None]] = OrderedDict()
         self.renders = 0
+        self._stamp: tuple[float, str | None] = (-LEDGER_TTL, None)
+
+    def ledger_stamp(self) -> str | None:
+        """The last tick (deliveries are recorded by ticks), read at most once a second: pages showing the ledger
+        are re-rendered within a second of a delivery without a second query on every request."""
+        now = time.monotonic()
+        if now - self._stamp[0] >= LEDGER_TTL:
+            self._stamp = (now, self.service.store.get_meta("last_tick"))
+        return self._stamp[1]
 
     def scope_of(self, row) -> tuple[tuple, str] | None:
         """(snapshot scope, label) of a token row; None for a token that is not a board's."""
@@ -125,10 +138,10 @@ class Board:
         finally:
             del self.pending[key]
 
-    async def page(self, req: Request, version: int) -> tuple[Output, str]:
+    async def page(self, req: Request, version: int) -> tuple[Output, str, bytes | None]:
         registry = self.service.registry
         today = self.service.clock.now().astimezone(registry.settings.tz).date()
-        ledger = self.service.store.get_meta("last_tick") if req.path.startswith(("unit/", "item/")) else None
+        ledger = self.ledger_stamp() if req.path.startswith(("unit/", "item/")) else None
         key = (req.scope, req.root, req.path, tuple(sorted(req.query.items())), req.lang, registry.fingerprint,
                version, today, ledger)
         hit = self.pages.get(key)
@@ -140,7 +153,10 @@ class Board:
         heavy = req.path.endswith(".xlsx") or len(page.rows) > 5000
         out = await asyncio.to_thread(page.build) if heavy else page.build()
         self.renders += 1
-        entry = (out, hashlib.sha256(out.body).hexdigest()[:32])
+        gz = None
+        if len(out.body) >= GZIP_MIN and not out.content_type.startswith("application/vnd"):  # xlsx is a zip already
+            gz = await asyncio.to_thread(gzip.compress, out.body, 6, mtime=0) if heavy else gzip.compress(out.body, 6, mtime=0)
+        entry = (out, hashlib.sha256(out.body).hexdigest()[:32], gz)
         self.pages[key] = entry
         while len(self.pages) > PAGE_ENTRIES:
             self.pages.popitem(last=False)
@@ -184,10 +200,12 @@ async def board_handler(request: web.Request) -> web.StreamResponse:
     query = {k: v for k, v in request.query.items() if k != "lang"}
     req = Request(scoped[0], scoped[1], path, query, language(request), f"/board/{token}/", "/board/_static/")
     try:
-        out, etag = await board.page(req, version)
+        out, etag, gz = await board.page(req, version)
     except NotFound:
         return not_found()
-    headers = {**HEADERS, "ETag": f'"{etag}"', "Cache-Control": "private, no-cache", "Vary": "Accept-Language"}
+    use_gzip = gz is not None and accepts_gzip(request.headers.get("Accept-Encoding"))
+    headers = {**HEADERS, "ETag": f'"{etag}{"-gz" if use_gzip else ""}"', "Cache-Control": "private, no-cache",
+               "Vary": "Accept-Language, Accept-Encoding"}
     if out.filename:
         from urllib.parse import quote
 
@@ -195,8 +213,11 @@ async def board_handler(request: web.Request) -> web.StreamResponse:
     inm = request.headers.get("If-None-Match")
     if inm is not None and etag_matches(inm, etag):
         return web.Response(status=304, headers=headers)
+    if use_gzip:
+        headers["Content-Encoding"] = "gzip"
     charset = None if out.content_type.startswith("application/vnd") else "utf-8"
-    return web.Response(body=out.body, content_type=out.content_type, charset=charset, headers=headers)
+    return web.Response(body=gz if use_gzip else out.body, content_type=out.content_type, charset=charset,
+                        headers=headers)
 
 
 async def root_redirect(request: web.Request) -> web.StreamResponse:
