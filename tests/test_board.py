@@ -323,3 +323,43 @@ def test_cli_report_writes_html(world, tmp_path):
                      world.units, "--db", world.db)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == str(out) and "cw-06" in out.read_text("utf-8")
+
+
+def test_language_by_query_and_accept_language(world, server):
+    token = world.token()
+    assert "<h2>Documents</h2>" in get(server, token, "", {"Accept-Language": "en-US,en;q=0.9"})[2].decode()
+    assert "<h2>文件</h2>" in get(server, token, "", {"Accept-Language": "en;q=0.5,zh-CN;q=0.9"})[2].decode()
+    assert "<h2>文件</h2>" in get(server, token, "?lang=zh", {"Accept-Language": "en"})[2].decode()
+    body = get(server, token, "items?lang=en&status=overdue")[2].decode()
+    assert 'href="/board/%s/item/cw-04?lang=en"' % token in body  # links keep the language
+
+
+def test_pagination_etag_and_redacted_access_log(world, server):
+    from taskbot.web import redact
+
+    token = world.token()
+    status, headers, body = get(server, token, "items?limit=2")
+    assert status == 200 and body.decode().count('<tr class="') == 2 and 'rel="next"' in body.decode()
+    assert get(server, token, "items?limit=2", {"If-None-Match": headers["etag"]})[0] == 304
+    assert redact(f"/board/{token}/unit/x?y=1") == "/board/***/unit/x?y=1"
+    assert redact("/board/_static/board.css") == "/board/_static/board.css"
+    css = server.request("/board/_static/board.css")
+    assert css[0] == 200 and css[1]["content-type"].startswith("text/css") and b"@media print" in css[2]
+
+
+def test_a_liaison_chat_board_follows_its_units(world, server):
+    token = world.store.chat_feed_token(-100, NOW, scope="b.chat")
+    assert token == world.store.chat_feed_token(-100, NOW, scope="b.chat")
+    ids = sorted(r["id"] for r in json.loads(get(server, token, "items.json")[2])["rows"])
+    assert ids == ["cw-01", "cw-02", "cw-06", "cw-08", "xs-01"]
+    world.store.leave(-100)
+    assert json.loads(get(server, token, "items.json")[2])["rows"] == []
+
+
+def test_templates_can_be_overridden_by_a_folder(world, server, tmp_path, monkeypatch):
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "overview.html").write_text('{% extends "base.html" %}{% block main %}<p id="mine">{{ totals["items"] }} 项'
+                                          '</p>{% endblock %}', "utf-8")
+    monkeypatch.setenv("TASKBOT_BOARD_TEMPLATES", str(folder))
+    assert '<p id="mine">9 项</p>' in get(server, world.token())[2].decode()
