@@ -363,3 +363,13 @@ def test_templates_can_be_overridden_by_a_folder(world, server, tmp_path, monkey
                                           '</p>{% endblock %}', "utf-8")
     monkeypatch.setenv("TASKBOT_BOARD_TEMPLATES", str(folder))
     assert '<p id="mine">9 项</p>' in get(server, world.token())[2].decode()
+
+
+def test_unit_page_shows_the_next_reminder_and_what_was_delivered(world, server):
+    world.store.record_sent([("cw-01|before:30|-100|2018-11-19", "cw-01", "before:30", -100, date(2018, 11, 19))],
+                            6, NOW - timedelta(hours=20))
+    body = get(server, world.token(), "unit/城管局")[2].decode()
+    row = body.split('data-id="xs-01"', 1)[1].split("</tr>", 1)[0]
+    assert "2018-11-22 09:00" in row  # due Sunday 11-25: 3 days before is Thursday 11-22, at 09:00
+    delivered = body.split('id="delivered"', 1)[1]
+    assert "2018-11-19 13:00" in delivered and "cw-01" in delivered and "cw-04" not in delivered
