@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -49,8 +47,6 @@ def cfg(tmp_path):
 def test_weekly_report_is_sent_once_per_week_and_caught_up_after_downtime(cfg):
     async def body():
         async with running(cfg) as env:
-            from telegram.ext import Application  # noqa: F401 (PTB is what sends)
-
             bot = env.svc.dispatcher.transport.bot
             weekly = WeeklyReports(env.svc, telegram_sender(bot))
             first = await weekly.check()  # the slot of 08-27 (before START): sent as the week in course

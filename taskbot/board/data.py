@@ -7,7 +7,7 @@ day) and every page, export and report reads it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable, Mapping
 
@@ -210,40 +210,38 @@ class Snapshot:
     def units(self, rows: list[Row] | None = None) -> list[UnitFigures]:
         """The league table: every unit and group on an item in `rows`, worst first."""
         wanted = None if rows is None else {r.id for r in rows}
-        units = self.registry.units
-        out = []
-        for name, entries in self.unit_index().items():
-            f = UnitFigures(name, units.is_group(name))
-            seen = set()
-            for row, _, _ in entries:
-                if row.id in seen or (wanted is not None and row.id not in wanted) or row.status == "withdrawn":
-                    continue
-                seen.add(row.id)
-                if row.status == "done":
-                    if row.late:
-                        f.done_late += 1
-                    else:
-                        f.done_on_time += 1
-                else:
-                    f.open += 1
-                    f.overdue += row.status == "overdue"
-                    f.soon += row.light == "yellow"
-            if not seen:
-                continue
-            members = units.expand(name) if f.is_group else (name,)
-            f.chats = len({c for m in members for c in self.members.get(m, ())})
-            days = [d for m in (name, *members) if (d := self._progress_by_unit.get(m)) is not None]
-            f.last_progress = max(days, default=None)
-            out.append(f)
+        out = [f for name in self.unit_index() if (f := self.unit_figures(name, wanted)) is not None]
         out.sort(key=lambda f: (-f.overdue, -f.open, f.name))
         return out
 
+    def unit_figures(self, name: str, wanted: set[str] | None = None) -> UnitFigures | None:
+        """One unit's (or group's) figures over its items (those in `wanted` only); None when it has none."""
+        units = self.registry.units
+        f = UnitFigures(name, units.is_group(name))
+        seen = set()
+        for row, _, _ in self.unit_index().get(name, ()):
+            if row.id in seen or (wanted is not None and row.id not in wanted) or row.status == "withdrawn":
+                continue
+            seen.add(row.id)
+            if row.status == "done":
+                if row.late:
+                    f.done_late += 1
+                else:
+                    f.done_on_time += 1
+            else:
+                f.open += 1
+                f.overdue += row.status == "overdue"
+                f.soon += row.light == "yellow"
+        if not seen:
+            return None
+        members = units.expand(name) if f.is_group else (name,)
+        f.chats = len({c for m in members for c in self.members.get(m, ())})
+        days = [d for m in (name, *members) if (d := self._progress_by_unit.get(m)) is not None]
+        f.last_progress = max(days, default=None)
+        return f
+
     def days_since(self, day: date | None) -> int | None:
         return None if day is None else (self.today - day).days
-
-
-def names_of(task: Task, role: str) -> tuple[str, ...]:
-    return getattr(task, role)
 
 
 __all__ = ["DocFigures", "Progress", "ROLE_ZH", "Row", "STATUSES", "STATUS_EN", "STATUS_ZH", "SOON_DAYS",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, urlencode
 
 from ..diagnostics import normalize_name
 from ..planning import calendar_for, task_triggers
@@ -200,10 +200,6 @@ class Page:
                                                                           for k, v in data.items()}}),
                           "application/json")
         return self.html("item.html", **ctx)
-
-
-def request_path(raw: str) -> str:
-    return unquote(raw)
 
 
 __all__ = ["EXPORTS", "NotFound", "Output", "Page", "Request", "next_reminders", "resolve_doc"]

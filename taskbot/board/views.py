@@ -114,7 +114,7 @@ def unit(snap: Snapshot, name: str, rows: list[Row], f: Filters, ledger: list[di
     units = snap.registry.units
     members = units.expand(name) if units.is_group(name) else (name,)
     chats = len({c for m in members for c in snap.members.get(m, ())})
-    figures = next((u for u in snap.units([e[0] for e in entries]) if u.name == name), None)
+    figures = snap.unit_figures(name, {e[0].id for e in entries})
     sent: dict[tuple, dict] = {}
     for d in ledger:  # newest first: one line per (day, item, kind), counting chats
         key = (d["day"], d["item"], d["kind"])
