@@ -218,7 +218,12 @@ def test_filters_links_and_exports_keep_the_query(world, server):
     assert 'href="/board/%s/items.csv?unit=%%E5%%B8%%82' % token in body  # the export link keeps unit and status
     assert "status=overdue" in body.split("items.csv", 1)[1].split('"', 1)[0]
     data = json.loads(get(server, token, "items.json?status=overdue&unit=城管局")[2])
-    assert [r["id"] for r in data["rows"]] == ["cw-01"]
+    assert [r["id"] for r in data["rows"]] == ["cw-01"] and data["next"] is None
+    first = json.loads(get(server, token, "items.json?limit=5&status=open,overdue")[2])
+    assert first["total"] == 8 and len(first["rows"]) == 5
+    second = json.loads(server.request(first["next"])[2])  # Datasette style: follow "next" to the last page
+    assert len(second["rows"]) == 3 and second["next"] is None
+    assert {r["id"] for r in first["rows"] + second["rows"]} == {t.id for t in world.registry.tasks} - {"cw-06"}
 
 
 # --- exports ------------------------------------------------------------------------------------------------

@@ -99,13 +99,16 @@ class Page:
         return Output(body.encode("utf-8"), "text/html")
 
     def export(self, kind: str, ext: str, data, total: int, name: str, f: Filters | None) -> Output:
+        nxt = None
         if f is not None and f.limit is not None:  # exports hold everything unless a page was asked for
+            if f.offset + f.limit < len(data):
+                nxt = self.u(self.req.path, f.args(offset=str(f.offset + f.limit)))
             data = data[f.offset:f.offset + f.limit]
         header, keys, values = export.table(kind, data, self.registry.settings.tz)
         if ext == ".csv":
             return Output(export.to_csv(header, values), "text/csv", name + ".csv")
         if ext == ".json":
-            extra = {"filters": f.args() if f else {}, "ignored": list(f.ignored) if f else []}
+            extra = {"filters": f.args() if f else {}, "ignored": list(f.ignored) if f else [], "next": nxt}
             return Output(export.to_json(keys, values, total, extra), "application/json")
         sheets = [(name, header, values)]
         if kind == "items":
