@@ -378,3 +378,22 @@ def test_unit_page_shows_the_next_reminder_and_what_was_delivered(world, server)
     assert "2018-11-22 09:00" in row  # due Sunday 11-25: 3 days before is Thursday 11-22, at 09:00
     delivered = body.split('id="delivered"', 1)[1]
     assert "2018-11-19 13:00" in delivered and "cw-01" in delivered and "cw-04" not in delivered
+
+
+def test_report_html_prints_on_a4(world, browser, tmp_path):
+    import base64
+    import re
+
+    from selenium.webdriver.common.by import By
+
+    rep = report.build(world.registry, world.store.task_states(), world.store.progress(), world.store.members(),
+                       date(2018, 11, 20))
+    path = tmp_path / "report.html"
+    path.write_bytes(report.to_html(rep))
+    browser.get(path.as_uri())
+    assert browser.find_element(By.ID, "r-done").text == "1" and browser.find_element(By.ID, "r-overdue").text == "3"
+    # the page size comes from the report's own print stylesheet (@page { size: A4 })
+    pdf = base64.b64decode(browser.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})["data"])
+    assert pdf.startswith(b"%PDF")
+    boxes = {tuple(round(float(v)) for v in m.split()) for m in re.findall(rb"/MediaBox\s*\[([\d.\s]+)\]", pdf)}
+    assert boxes and all(abs(w - 595) <= 1 and abs(h - 842) <= 1 for _, _, w, h in boxes)  # A4 in points

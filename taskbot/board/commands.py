@@ -88,7 +88,6 @@ def cmd_report(args) -> int:
     else:
         day = base._now(cfg).astimezone(tz).date()
     output = output or f"督查通报-{day.isoformat()}.xlsx"
-    store.sync_registry(registry, base._now(cfg))
     rep = report.build(registry, store.task_states(), store.progress(), store.members(), day)
     try:
         report.write(output, rep, tz)
