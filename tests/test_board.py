@@ -397,3 +397,17 @@ def test_report_html_prints_on_a4(world, browser, tmp_path):
     assert pdf.startswith(b"%PDF")
     boxes = {tuple(round(float(v)) for v in m.split()) for m in re.findall(rb"/MediaBox\s*\[([\d.\s]+)\]", pdf)}
     assert boxes and all(abs(w - 595) <= 1 and abs(h - 842) <= 1 for _, _, w, h in boxes)  # A4 in points
+
+
+def test_a_withdrawn_item_stays_on_the_board_as_withdrawn(world, server):
+    token = world.token()
+    assert "cw-08" in get(server, token, "items.csv")[2].decode()
+    text = Path(world.tasks).read_text("utf-8")
+    Path(world.tasks).write_text(text.replace(TASKS["cw-08"], ""), "utf-8")
+    assert world.service.reload().ok
+    rows = {r[0]: r for r in csv.reader(io.StringIO(get(server, token, "items.csv")[2][3:].decode()))}
+    assert rows["cw-08"][9] == "已撤销" and rows["cw-08"][3] == "持续推进建筑垃圾治理试点"
+    body = get(server, token, "item/cw-08")[2].decode()
+    assert "已撤销" in body and "持续推进建筑垃圾治理试点" in body
+    overview = get(server, token, "")[2].decode()
+    assert '<b id="n-items">8</b>' in overview  # withdrawn items are not counted
