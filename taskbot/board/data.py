@@ -33,6 +33,7 @@ class Progress:
 class Row:
     """One item as the board shows it."""
 
+    id: str
     task: Task
     status: str  # open | overdue | done | withdrawn
     light: str  # red | yellow | green | done | grey
@@ -41,10 +42,6 @@ class Row:
     progress: Progress | None
     late: bool  # done after its due date
     since: date | None = None  # overdue: the first missed date (a milestone or the due date)
-
-    @property
-    def id(self) -> str:
-        return self.task.id
 
     @property
     def open(self) -> bool:
@@ -113,7 +110,7 @@ def item_row(task: Task, state, progress: Progress | None, today: date, tz, with
         nxt = next_date(task, today)
         light = "yellow" if nxt is not None and nxt <= today + timedelta(days=SOON_DAYS) else "green"
     late = bool(done and task.due is not None and done_on is not None and done_on > task.due)
-    return Row(task, status, light, done_on, state.note if state is not None else None, progress, late,
+    return Row(task.id, task, status, light, done_on, state.note if state is not None else None, progress, late,
                missed if status == "overdue" else None)
 
 
@@ -209,7 +206,7 @@ class Snapshot:
 
     def units(self, rows: list[Row] | None = None) -> list[UnitFigures]:
         """The league table: every unit and group on an item in `rows`, worst first."""
-        wanted = None if rows is None else {r.id for r in rows}
+        wanted = None if rows is None or rows is self.rows else {r.id for r in rows}
         out = [f for name in self.unit_index() if (f := self.unit_figures(name, wanted)) is not None]
         out.sort(key=lambda f: (-f.overdue, -f.open, f.name))
         return out
