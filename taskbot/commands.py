@@ -196,5 +196,6 @@ def cmd_run(args) -> int:
 
 from .board.commands import cmd_board_revoke, cmd_board_url, cmd_done, cmd_report, cmd_undo  # noqa: E402,F401
 
-__all__ = ["cmd_board_url", "cmd_board_revoke", "cmd_report", "cmd_done", "cmd_undo", "cmd_check", "cmd_import", "cmd_simulate", "cmd_reload", "cmd_invite", "cmd_feed_url",
-           "cmd_feed_revoke", "cmd_run", "parse_duration"]
+__all__ = ["cmd_check", "cmd_import", "cmd_simulate", "cmd_reload", "cmd_invite", "cmd_feed_url",
+           "cmd_feed_revoke", "cmd_run", "parse_duration",
+           "cmd_board_url", "cmd_board_revoke", "cmd_report", "cmd_done", "cmd_undo"]

@@ -94,7 +94,8 @@ class Page:
             other["lang"] = "en"
         path = self.req.root + quote(self.req.path)
         body = render(template, self.req.lang, u=self.u, static=self.req.static, scope_label=self.req.scope_label,
-                      today=self.snap.today, statuses=STATUSES, tz=self.registry.settings.tz, days_since=self.snap.days_since,
+                      today=self.snap.today, statuses=STATUSES, tz=self.registry.settings.tz,
+                      days_since=self.snap.days_since,
                       other_lang=path + (("?" + urlencode(other)) if other else ""), **ctx)
         return Output(body.encode("utf-8"), "text/html")
 

@@ -54,7 +54,8 @@ def register(application: Application) -> None:
     """Add the handlers (commands work in groups as /cmd@botname too)."""
     application.add_handler(TypeHandler(Update, h.touch), group=-1)
     for name, callback in (("start", h.start), ("help", h.help_cmd), ("join", h.join), ("leave", h.leave),
-                           ("lang", h.lang_cmd), ("whoami", h.whoami), ("feed", h.feed), ("board", b.board), ("invite", h.invite),
+                           ("lang", h.lang_cmd), ("whoami", h.whoami), ("feed", h.feed), ("invite", h.invite),
+                           ("board", b.board),
                            ("tasks", t.tasks), ("due", t.due), ("overdue", t.overdue), ("task", t.task),
                            ("done", t.done), ("undo", t.undo), ("progress", t.progress)):
         application.add_handler(CommandHandler(name, callback))
