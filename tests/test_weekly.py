@@ -99,3 +99,28 @@ def test_check_names_a_bad_weekly_setting(tmp_path):
         "error: weekly must be a weekday and a time HH:MM, e.g. monday 09:00, got 'mon 9am'; weekdays: monday … sunday (or 周一 … 周日)",
         "error: unknown report format 'pdf'; valid choices: xlsx, html"]
     assert str(diagnostics[0]).startswith(f"{tmp_path / 'tasks.yaml'}:4:")
+
+
+def test_taskbot_run_without_a_token_writes_the_weekly_report(cfg, tmp_path, capsys):
+    from taskbot.app import serve
+
+    cfg.token, cfg.clock = None, datetime(2018, 9, 3, 10, 0, tzinfo=CST)
+    cfg.outbox = str(tmp_path / "out" / "outbox.jsonl")
+    path = tmp_path / "out" / "督查通报-2018-09-03.xlsx"
+
+    async def body():
+        stop, ready = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(serve(cfg, load_registry(cfg.registry, cfg.units), stop, lambda svc: ready.set()))
+        await asyncio.wait_for(ready.wait(), 30)
+
+        async def written():
+            while not path.exists():
+                await asyncio.sleep(0.02)
+        try:
+            await asyncio.wait_for(written(), 30)  # the weekly loop's first check runs at start
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+    asyncio.run(body())
+    assert load_workbook(path).sheetnames[0] == "概况"
+    assert f"taskbot: weekly report written to {path} (no Telegram token, so it is not sent)" in capsys.readouterr().out
