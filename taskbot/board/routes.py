@@ -150,12 +150,14 @@ class Board:
             return hit
         snap = await self.snapshot(version)
         page = Page(snap, req, self.reader, self.service.clock.now())
-        heavy = req.path.endswith(".xlsx") or len(page.rows) > 5000
+        # large pages and exports render in a thread; unit and item pages read the store, so they stay in the loop
+        heavy = req.path.endswith(".xlsx") or (len(page.rows) > 5000 and not req.path.startswith(("unit/", "item/")))
         out = await asyncio.to_thread(page.build) if heavy else page.build()
         self.renders += 1
         gz = None
         if len(out.body) >= GZIP_MIN and not out.content_type.startswith("application/vnd"):  # xlsx is a zip already
-            gz = await asyncio.to_thread(gzip.compress, out.body, 6, mtime=0) if heavy else gzip.compress(out.body, 6, mtime=0)
+            gz = (await asyncio.to_thread(gzip.compress, out.body, 6, mtime=0) if heavy
+                  else gzip.compress(out.body, 6, mtime=0))
         entry = (out, hashlib.sha256(out.body).hexdigest()[:32], gz)
         self.pages[key] = entry
         while len(self.pages) > PAGE_ENTRIES:

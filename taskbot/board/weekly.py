@@ -37,9 +37,8 @@ def filename(day: date, fmt: str) -> str:
     return f"督查通报-{day.isoformat()}.{fmt}"
 
 
-def render(service, day: date, fmt: str) -> tuple[bytes, dict]:
-    registry, store = service.registry, service.store
-    rep = report.build(registry, store.task_states(), store.progress(), store.members(), day)
+def render(registry, states, progress, members, day: date, fmt: str) -> tuple[bytes, dict]:
+    rep = report.build(registry, states, progress, members, day)
     return (report.to_html(rep) if fmt == "html" else report.to_xlsx(rep, registry.settings.tz)), rep
 
 
@@ -67,7 +66,9 @@ class WeeklyReports:
             if not todo:
                 return []
             fmt = settings.reports.format
-            data, rep = await asyncio.to_thread(render, service, day, fmt)
+            store = service.store  # read here, in the loop's thread; the report is built in a worker thread
+            data, rep = await asyncio.to_thread(render, service.registry, store.task_states(), store.progress(),
+                                                store.members(), day, fmt)
             langs = service.store.chat_langs(todo)
             done = []
             for chat in todo:
