@@ -411,3 +411,10 @@ def test_a_withdrawn_item_stays_on_the_board_as_withdrawn(world, server):
     assert "已撤销" in body and "持续推进建筑垃圾治理试点" in body
     overview = get(server, token, "")[2].decode()
     assert '<b id="n-items">8</b>' in overview  # withdrawn items are not counted
+
+
+@pytest.mark.parametrize("path", ["unit/%ZZ", "doc/%FF%FE", "item/..%2F..%2Fetc", "item/" + "x" * 600, "items.xlsx.csv",
+                                  "unit/", "doc/", "item/cw-01.xlsx", "units.xlsx", "a/b/c", "%00", "overdue.json?limit=%00"])
+def test_odd_paths_answer_404_or_200_never_500(world, server, path):
+    status, _, _ = server.request(f"/board/{world.token()}/{path}")
+    assert status in (200, 404), (path, status)
