@@ -181,11 +181,8 @@ class Page:
         ledger = self.reader.deliveries(chat_ids=chats, limit=300) if chats else []
         theirs = {r.id for r in mine}
         ledger = [d for d in ledger if d["item"].split("#")[0].split("@")[0] in theirs]
-        ctx = views.unit(self.snap, canonical, mine, f, ledger, {})
-        shown = [r.task for r in ctx["rows"] if r.open and r.task.id in self.registry.by_id]
-        nxt = next_reminders(self.registry, shown, self.now)
-        ctx["by_role"] = [(role, zh, [(r, via, nxt.get(r.id)) for r, via, _ in entries])
-                          for role, zh, entries in ctx["by_role"]]
+        ctx = views.unit(self.snap, canonical, mine, f, ledger,
+                         lambda tasks: next_reminders(self.registry, tasks, self.now))
         return self.html("unit.html", self_page=ctx, **ctx)
 
     def item(self, tid: str, ext: str) -> Output:

@@ -56,8 +56,7 @@ class Reader:
         return self.service.store.deliveries(**kw)
 
     def source_path(self) -> str | None:
-        reports = getattr(self.service.registry.settings, "reports", None)
-        configured = getattr(reports, "source", None)
+        configured = self.service.registry.settings.reports.source
         base = os.path.dirname(os.path.abspath(self.service.config.registry or "tasks.yaml"))
         for p in ([configured] if configured else [DEFAULT_SOURCE]):
             path = p if os.path.isabs(p) else os.path.join(base, p)

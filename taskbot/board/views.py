@@ -101,13 +101,17 @@ def document(snap: Snapshot, number: str, rows: list[Row], f: Filters) -> dict:
             "offset": offset, "limit": limit, "filters": f, "timeline": timeline(snap, issued, shown)}
 
 
-def unit(snap: Snapshot, name: str, rows: list[Row], f: Filters, ledger: list[dict], next_dates: dict) -> dict:
-    """A unit's items by role, with its liaison chats and the reminders delivered to them."""
+def unit(snap: Snapshot, name: str, rows: list[Row], f: Filters, ledger: list[dict], next_for) -> dict:
+    """A unit's items by role, with its liaison chats and the reminders delivered to them.
+
+    next_for(tasks) -> {task id: the next reminder}: asked for the open items of the page shown only.
+    """
     wanted = {r.id for r in filtered(snap, rows, f)}
     entries = [(r, role, via) for r, role, via in snap.unit_rows(name) if r.id in wanted]
     entries.sort(key=lambda e: (("lead", "responsible", "cooperating").index(e[1]), e[0].status != "overdue",
                                 e[0].task.due or date.max, e[0].id))
     shown, offset, limit = page(entries, f)
+    next_dates = next_for([r.task for r, _, _ in shown if r.open and r.task.id in snap.registry.by_id])
     by_role: dict[str, list] = {}
     for r, role, via in shown:
         by_role.setdefault(role, []).append((r, via, next_dates.get(r.id)))
