@@ -5,6 +5,8 @@ against the Bot API emulator; every attempt below must be refused.
   digest buttons 标记完成/确认) and 100 through Service.set_status: task states and audit unchanged;
 - 100 wrong feed tokens (random, one character off, malformed names) and 20 revoked ones (fetched
   before revocation, so cached, and revalidated with their old ETag after): all 404;
+- supervision-board tokens: wrong or one-off tokens, feed tokens on the board and board tokens as feeds,
+  a unit's board asked for another unit's item, and revoked board tokens (page and export): all 404;
 - reused, used-up, expired, revoked and unknown invite codes (/join) and /invite by non-coordinators:
   no membership, no invite created;
 - hostile input (bench/hostile.py, the bot in another process): a YAML alias bomb through `taskbot check`
@@ -169,6 +171,48 @@ async def main(quiet: bool = False) -> "Tally":
                         accepted += (c1 != 404) + (c2 != 404)
                     tally.add("revoked feed token (plain GET + revalidation with old ETag)", 40, accepted)
                     first_ok = all(code == 200 for _, _, code in revoked)
+
+                    # 2b. supervision-board tokens: wrong, feed tokens on the board and back, revoked, out of scope
+                    board = f"http://127.0.0.1:{port}/board/"
+
+                    async def board_status(path, headers=None):
+                        async with http.get(board + path, headers=headers or {}, allow_redirects=False) as r:
+                            await r.read()
+                            return r.status, r.headers.get("ETag")
+
+                    good_board = store.create_feed_token("b.all", "", now)
+                    control_board = (await board_status(good_board + "/"))[0] == 200
+                    wrong = [secrets.token_urlsafe(24) + "/" for _ in range(30)]
+                    wrong += [good_board[:j] + ("A" if good_board[j] != "A" else "B") + good_board[j + 1:] + "/items.csv"
+                              for j in range(10)]
+                    wrong += [good + "/", good + "/items.xlsx", good_board.upper() + "/", good_board[:-1] + "/",
+                              "%2e%2e/" + good_board + "/", "_static/" + good_board]
+                    accepted = 0
+                    for p in wrong:
+                        accepted += (await board_status(p))[0] < 400
+                    accepted += (await status(good_board + ".ics"))[0] != 404  # a board token opens no feed
+                    tally.add("wrong board token (random, one off, a feed token, a board token as a feed)",
+                              len(wrong) + 1, accepted)
+                    unit_board = store.create_feed_token("b.unit", "中原区", now)
+                    outside = ["item/cw-02", "item/cw-02.json", "item/CW-02"]  # cw-02 is 市城管局's alone
+                    accepted = 0
+                    for p in outside:
+                        accepted += (await board_status(unit_board + "/" + p))[0] != 404
+                    async with http.get(f"{board}{unit_board}/items.csv?unit=%E5%B8%82%E5%9F%8E%E7%AE%A1%E5%B1%80") as r:
+                        accepted += "cw-02" in await r.text()  # filtering by another unit never widens the scope
+                    tally.add("unit board asked for another unit's item", len(outside) + 1, accepted)
+                    pages = []
+                    for _ in range(10):
+                        tok = store.create_feed_token("b.doc", "郑政文〔2018〕143号", now)
+                        pages.append((tok, *(await board_status(tok + "/"))))
+                    for tok, _, _ in pages:
+                        store.revoke_feed_token(tok, now)
+                    accepted = 0
+                    for tok, _, etag in pages:
+                        accepted += (await board_status(tok + "/"))[0] != 404
+                        accepted += (await board_status(tok + "/items.csv", {"If-None-Match": etag or '"x"'}))[0] != 404
+                    tally.add("revoked board token (page, export with the old ETag)", 20, accepted)
+                    first_ok = first_ok and control_board and all(code == 200 for _, code, _ in pages)
 
                 # 3. invites
                 n_msg = len(emu.sent)

@@ -194,6 +194,9 @@ async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
     else:
         leader_task = asyncio.create_task(leadership.run(on_elected, on_demoted, stop))
         print("taskbot: following until this instance is elected leader (PostgreSQL advisory lock)", flush=True)
+    from .board import weekly
+
+    weekly_task = weekly.start(service, application, cfg.outbox, stop)  # settings.reports.weekly
     nxt = service.next_wake()
     if not stop.is_set():  # (a rejected token has already said why it stops)
         print(f"taskbot: {registry.summary()}; clock {clock.now().astimezone(registry.settings.tz).isoformat(timespec='seconds')}; "
@@ -203,6 +206,8 @@ async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
     try:
         await stop.wait()
     finally:
+        weekly_task.cancel()
+        await asyncio.gather(weekly_task, return_exceptions=True)
         leadership.fence.leading = False
         if leader_task is not None:
             await leader_task

@@ -40,6 +40,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("show the configuration every command uses",
                "Print every setting, its value and where it came from (taskbot.toml at the project root, an "
                "environment variable, a flag or the default); secrets are masked."),
+    "board-url": ("create a supervision board URL",
+                  "Create an unguessable URL of the supervision board (web pages and exports) for all items, one "
+                  "unit or one document; the URL is the last line."),
+    "board-revoke": ("revoke a supervision board URL", "Revoke a board token: its pages answer 404 from now on."),
+    "report": ("write the weekly supervision report (督查通报)",
+               "Write the weekly report as of a date: summary figures, newly overdue, done this week, units ranked "
+               "by overdue items, items with no progress for 30 days; as Excel (.xlsx) or printable HTML (.html)."),
+    "done": ("mark an item done (audited as the OS user)",
+             "Mark an item done from the shell, as a coordinator would in Telegram; the audit log names the OS user."),
+    "undo": ("open a done item again (audited as the OS user)",
+             "Open a done item again from the shell; the audit log names the OS user."),
 }
 
 
@@ -127,6 +138,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("config")
     _settings(p)
+    p = add("board-url")
+    _common(p)
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--all", action="store_true", help="every item")
+    scope.add_argument("--unit", help="items where this unit is lead, responsible or cooperating (groups resolved)")
+    scope.add_argument("--doc", metavar="NUMBER", help="items of one document, e.g. 郑政文〔2018〕143号")
+    p.add_argument("--public-url", help="public base URL (env TASKBOT_PUBLIC_URL; default http://TASKBOT_HTTP)")
+
+    p = add("board-revoke")
+    _common(p)
+    p.add_argument("token", metavar="TOKEN", help="the token (or the whole board URL)")
+
+    p = add("report")
+    _common(p)
+    p.add_argument("--date", metavar="DATE", help="report as of this day, YYYY-MM-DD (default: today)")
+    p.add_argument("-o", "--output", metavar="FILE", help="FILE.xlsx or FILE.html (default: 督查通报-DATE.xlsx)")
+
+    for name in ("done", "undo"):
+        p = add(name)
+        _common(p)
+        p.add_argument("id", metavar="ID", help="the item's id, e.g. cw-01")
+        if name == "done":
+            p.add_argument("--note", help="a note kept with the status (at most 500 characters)")
     return parser
 
 
@@ -159,11 +193,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     from . import commands  # the library calls behind each command
+    from .board import commands as board_commands  # the board's: board-url, board-revoke, report, done, undo
     from .config import ConfigError
     from .dbcheck import DRIVER_ERRORS, DatabaseProblem, explain
 
     try:
-        return getattr(commands, "cmd_" + args.command.replace("-", "_"))(args)
+        name = "cmd_" + args.command.replace("-", "_")
+        return (getattr(commands, name, None) or getattr(board_commands, name))(args)
     except (ConfigError, DatabaseProblem) as exc:  # a bad setting or an unusable database: one line
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 1

@@ -25,6 +25,16 @@ class Policy:
 
 
 @dataclass(frozen=True, slots=True)
+class Reports:
+    """`settings.reports`: the weekly report (督查通报) the running bot sends to coordinators."""
+
+    weekday: int | None = None  # 0 = Monday; None: no weekly report
+    at: time = time(9, 0)
+    format: str = "xlsx"  # xlsx | html
+    source: str | None = None  # the text file `source_line` points into (relative to tasks.yaml)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     timezone: str = "Asia/Shanghai"
     coordinators: tuple[int, ...] = ()
@@ -32,6 +42,7 @@ class Settings:
     workdays: frozenset[date] = frozenset()
     reminders: Policy = Policy()
     alarm_days: int = 3
+    reports: Reports = Reports()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -30,7 +30,13 @@ MAX_LENGTH = {"number": 100, "title": 500, "plan_title": 500, "issuer": 200, "re
               "due_text": 200, "milestone title": 500}
 
 TOP_KEYS = ("settings", "documents", "tasks")
-SETTINGS_KEYS = ("timezone", "coordinators", "holidays", "workdays", "reminders", "feeds")
+SETTINGS_KEYS = ("timezone", "coordinators", "holidays", "workdays", "reminders", "feeds", "reports")
+REPORT_KEYS = ("weekly", "format", "source")
+REPORT_FORMATS = ("xlsx", "html")
+WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
+            "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
+            "周一": 0, "周二": 1, "周三": 2, "周四": 3, "周五": 4, "周六": 5, "周日": 6,
+            "星期一": 0, "星期二": 1, "星期三": 2, "星期四": 3, "星期五": 4, "星期六": 5, "星期日": 6}
 POLICY_KEYS = ("before_days", "at", "workdays_only", "overdue_every", "escalate_after", "ongoing")
 DOC_KEYS = {"number": True, "title": True, "plan_title": False, "issued": True, "issuer": True}
 TASK_KEYS = {"id": True, "doc": True, "ref": False, "title": True, "detail": False, "lead": True,
@@ -38,7 +44,7 @@ TASK_KEYS = {"id": True, "doc": True, "ref": False, "title": True, "detail": Fal
              "milestones": False, "every": False, "kind": False, "source_line": False, "reminders": False}
 
 
-from .model import ROLES, Document, Milestone, Policy, Registry, Settings, Task  # noqa: F401 (re-exported)
+from .model import ROLES, Document, Milestone, Policy, Registry, Reports, Settings, Task  # noqa: F401 (re-exported)
 
 
 def read_source(path: str, on_item=None) -> tuple[Source | None, Problems]:
@@ -209,7 +215,39 @@ class _Checker:
                 if "alarm_days" in feeds:
                     alarm = self.integer(feeds["alarm_days"], path + ("feeds", "alarm_days"), "alarm_days", 0, 365) or 0
         policy = self.policy(value.get("reminders"), path + ("reminders",), Policy())
-        return Settings(tz, tuple(coords), days["holidays"], days["workdays"], policy, alarm)
+        reports = self.reports(value.get("reports"), path + ("reports",))
+        return Settings(tz, tuple(coords), days["holidays"], days["workdays"], policy, alarm, reports)
+
+    def reports(self, value, path) -> Reports:
+        """settings.reports: {weekly: "monday 09:00", format: xlsx|html, source: data/gazette.txt}."""
+        if value is None:
+            return Reports()
+        if not isinstance(value, dict):
+            self.err(path, f"reports must be a mapping, got {show(value)}")
+            return Reports()
+        self.keys(value, path, REPORT_KEYS, what="reports")
+        out = {}
+        weekly = value.get("weekly")
+        if weekly is not None:
+            parts = str(weekly).split() if isinstance(weekly, str) else []
+            day = WEEKDAYS.get(parts[0].lower()) if len(parts) == 2 else None
+            at = _TIME.fullmatch(parts[1]) if len(parts) == 2 else None
+            if day is None or at is None:
+                self.err(path + ("weekly",), f"weekly must be a weekday and a time HH:MM, e.g. monday 09:00, got "
+                         f"{show(weekly)}; weekdays: monday … sunday (or 周一 … 周日)")
+            else:
+                out.update(weekday=day, at=time(int(at.group(1)), int(at.group(2))))
+        if "format" in value:
+            if value["format"] in REPORT_FORMATS:
+                out["format"] = value["format"]
+            else:
+                self.err(path + ("format",), f"unknown report format {show(value['format'])}; valid choices: "
+                         f"{', '.join(REPORT_FORMATS)}")
+        if "source" in value:
+            source = self.text(value["source"], path + ("source",), "source")
+            if source is not None:
+                out["source"] = source
+        return Reports(**out)
 
     def documents(self, value) -> dict[str, Document]:
         docs: dict[str, Document] = {}

@@ -23,6 +23,7 @@ from .store_models import (BUSY_TIMEOUT_MS, SCHEMA_VERSION, SQLITE_PRAGMAS,
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/l/L: easy to read out and type
 INVITE_LENGTH = 10
 FEED_SCOPES = ("all", "unit", "doc", "chat")
+BOARD_SCOPES = ("b.all", "b.unit", "b.doc", "b.chat")  # supervision-board tokens share the feed-token table
 STATUSES = ("open", "done")
 LANGS = ("zh", "en")
 _IN_CHUNK = 500  # keys per IN (...) query: well under SQLite's oldest variable limit (999)
@@ -313,7 +314,7 @@ class Store:
             for batch in chunked(moved, _ROW_CHUNK):
                 D.insert_many(batch).on_conflict_ignore().execute()
             D.delete().where(D.chat_id == old_id).execute()
-            F.update(value=str(new_id)).where((F.chat_id == old_id) & (F.scope == "chat")).execute()
+            F.update(value=str(new_id)).where((F.chat_id == old_id) & F.scope.in_(("chat", "b.chat"))).execute()
             F.update(chat_id=new_id).where(F.chat_id == old_id).execute()
             if old:
                 C.update(active=False, deactivated_reason=f"migrated to {new_id}").where(C.chat_id == old_id).execute()
@@ -379,11 +380,25 @@ class Store:
             for batch in chunked(rows, _ROW_CHUNK):
                 D.insert_many(batch).on_conflict_ignore().execute()
 
+    def deliveries(self, task_id: str | None = None, chat_ids: Iterable[int] | None = None,
+                   limit: int = 200) -> list[dict]:
+        """Ledger rows (item, kind, chat_id, day, sent_at), newest first: of one task's items and/or to these chats."""
+        D = self.m.Delivery
+        q = D.select(D.item, D.kind, D.chat_id, D.day, D.sent_at)
+        if task_id is not None:
+            q = q.where((D.item == task_id) | D.item.startswith(task_id + "#") | D.item.startswith(task_id + "@"))
+        if chat_ids is not None:
+            chats = list(dict.fromkeys(chat_ids))[:_IN_CHUNK]
+            if not chats:
+                return []
+            q = q.where(D.chat_id.in_(chats))
+        return list(q.order_by(D.sent_at.desc(), D.key).limit(limit).dicts())
+
     # --- feed tokens -----------------------------------------------------------------------------------
 
     def create_feed_token(self, scope: str, value: str | None, now: datetime, chat_id: int | None = None) -> str:
-        if scope not in FEED_SCOPES:
-            raise ValueError(f"unknown feed scope {scope!r}; valid: {', '.join(FEED_SCOPES)}")
+        if scope not in FEED_SCOPES + BOARD_SCOPES:
+            raise ValueError(f"unknown feed scope {scope!r}; valid: {', '.join(FEED_SCOPES + BOARD_SCOPES)}")
         token = secrets.token_urlsafe(24)
         self.m.FeedToken.insert(token=token, scope=scope, value=value, chat_id=chat_id, created_at=now).execute()
         return token
@@ -409,13 +424,14 @@ class Store:
         F = self.m.FeedToken
         return bool(F.update(revoked_at=now).where((F.token == token) & F.revoked_at.is_null()).execute())
 
-    def chat_feed_token(self, chat_id: int, now: datetime) -> str:
-        """The personal feed token of a chat, created on first use."""
+    def chat_feed_token(self, chat_id: int, now: datetime, scope: str = "chat") -> str:
+        """The personal feed (or board: scope b.chat, b.all) token of a chat, created on first use."""
         F = self.m.FeedToken
         with self.db.atomic():
-            row = (F.select(F.token).where((F.chat_id == chat_id) & (F.scope == "chat") & F.revoked_at.is_null())
+            row = (F.select(F.token).where((F.chat_id == chat_id) & (F.scope == scope) & F.revoked_at.is_null())
                    .order_by(F.created_at.desc()).first())
-            return row.token if row else self.create_feed_token("chat", str(chat_id), now, chat_id=chat_id)
+            value = "" if scope == "b.all" else str(chat_id)
+            return row.token if row else self.create_feed_token(scope, value, now, chat_id=chat_id)
 
     # --- meta ------------------------------------------------------------------------------------------
 

@@ -38,13 +38,14 @@ FEED_CACHE = web.AppKey("feed_cache", object)
 CACHE_ENTRIES = 64
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{8,128}")
 _FEED_PATH = re.compile(r"/feeds/[^/?#]*")
+_BOARD_PATH = re.compile(r"/board/(?!_static/)[^/?#]+")
 _TRUE = ("1", "true", "yes", "on")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
 def redact(path: str) -> str:
-    """A request path safe to log: /feeds/<token>.ics becomes /feeds/***.ics."""
-    return _FEED_PATH.sub("/feeds/***.ics", path)
+    """A request path safe to log: /feeds/<token>.ics becomes /feeds/***.ics, /board/<token>/ /board/***/."""
+    return _BOARD_PATH.sub("/board/***", _FEED_PATH.sub("/feeds/***.ics", path))
 
 
 class RedactingAccessLogger(AbstractAccessLogger):
@@ -230,6 +231,9 @@ def make_app(service, routes=()) -> web.Application:
     app.router.add_get("/healthz", health_handler)
     for method, path, handler in routes:  # e.g. the Telegram webhook (taskbot.bot.webhook)
         app.router.add_route(method, path, handler)
+    from .board import routes as board  # the supervision board: /board/<token>/...
+
+    board.add_routes(app, service)
     return app
 
 

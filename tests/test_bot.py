@@ -160,7 +160,7 @@ def test_menu_help_and_language(cfg):
         async with running(cfg) as env:
             cmds = {key[1]: [c["command"] for c in v] for key, v in env.emu.commands.items()}
             names = ["start", "help", "join", "leave", "tasks", "due", "overdue", "task", "progress", "done",
-                     "undo", "invite", "feed", "lang", "whoami"]
+                     "undo", "invite", "feed", "board", "lang", "whoami"]
             assert cmds == {"": names, "zh": names, "en": names}
             en = {c["command"]: c["description"] for key, v in env.emu.commands.items() if key[1] == "en" for c in v}
             zh = {c["command"]: c["description"] for key, v in env.emu.commands.items() if key[1] == "zh" for c in v}
@@ -178,6 +178,7 @@ def test_menu_help_and_language(cfg):
                 /task 编号 — 事项详情:文件、单位、时限、节点、状态、进展
                 /progress 编号 内容 — 报送本单位事项进展
                 /feed — 我的日历订阅地址(webcal:// 与 http(s)://)
+                /board — 我的督查看板地址(网页与Excel导出)
                 /lang zh|en — 语言:中文 (zh) 或 English (en)
                 /whoami — 我的信息:用户ID、会话、单位、身份
 
@@ -440,6 +441,15 @@ def test_lists_and_feed(cfg):
             token = env.store.chat_feed_token(LIAISON, env.clock.now())
             assert feed[1:3] == [f"webcal://127.0.0.1:0/feeds/{token}.ics", f"http://127.0.0.1:0/feeds/{token}.ics"]
             assert await env.say(LIAISON, LIAISON, "/task " + "x" * 100) == f"未找到事项 {'x' * 64}…。事项编号见 /tasks。"
+            board = (await env.say(LIAISON, LIAISON, "/board")).splitlines()
+            token = env.store.chat_feed_token(LIAISON, env.clock.now(), scope="b.chat")
+            assert board == ["本单位督办事项的看板:", f"http://127.0.0.1:0/board/{token}/",
+                             "请妥善保管此地址:任何持有者都能查看该看板。"]
+            assert (await env.say(LIAISON, LIAISON, "/board")).splitlines()[1] == board[1]  # reused
+            coord = (await env.say(COORD, COORD, "/board")).splitlines()
+            assert coord[0] == "全部督办事项的看板:" and coord[1] != board[1]
+            assert env.store.feed_token(coord[1].split("/")[-2]).scope == "b.all"
+            assert await env.say(STRANGER, STRANGER, "/board") == "本会话尚未加入任何单位。请用 /join 邀请码 加入。"
     run(body())
 
 

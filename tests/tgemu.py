@@ -53,7 +53,7 @@ class BotApiEmulator:
     error_rate applies to SEND_METHODS; block_chat and limits to sendMessage/editMessageText.
     """
 
-    SEND_METHODS = {"sendmessage", "editmessagetext", "answercallbackquery", "sendchataction"}
+    SEND_METHODS = {"sendmessage", "editmessagetext", "answercallbackquery", "sendchataction", "senddocument"}
 
     def __init__(self, token: str = "123456:TEST", host: str = "127.0.0.1", port: int = 0, *,
                  limits: bool = False, global_per_sec: int = 30, per_chat_per_sec: int = 1,
@@ -69,6 +69,7 @@ class BotApiEmulator:
                          "username": bot_username}
         self.sent: list[dict] = []  # {chat_id, message_id, text, reply_markup, t}
         self.edits: list[dict] = []  # same shape as sent
+        self.documents: list[dict] = []  # sendDocument: {chat_id, message_id, filename, content, caption}
         self.callback_answers: list[dict] = []
         self.commands: dict[tuple[str, str], list[dict]] = {}
         self.requests: collections.Counter = collections.Counter()
@@ -299,9 +300,16 @@ class BotApiEmulator:
         if request.can_read_body and request.content_type == "application/json":
             body = await request.json()
             params.update(body if isinstance(body, dict) else {})
-        elif request.can_read_body:  # urlencoded or multipart; file parts -> file name
-            params.update({k: v if isinstance(v, str) else getattr(v, "filename", k)
-                           for k, v in (await request.post()).items()})
+        elif request.can_read_body:  # urlencoded or multipart; file parts -> file name (content in "_files")
+            files = {}
+            for k, v in (await request.post()).items():
+                if isinstance(v, str):
+                    params[k] = v
+                else:
+                    params[k] = getattr(v, "filename", k)
+                    files[k] = v.file.read() if hasattr(v, "file") else b""
+            if files:
+                params["_files"] = files
         return {k: _decode(k, v) for k, v in params.items()}
 
     def _reply(self, status: int, description: str, parameters: dict | None = None) -> web.Response:
@@ -418,6 +426,24 @@ class BotApiEmulator:
                  "reply_markup": p.get("reply_markup"), "t": time.monotonic()}
         self.sent.append(entry)
         self._log("sendMessage", entry)
+        return msg
+
+    def _m_sendDocument(self, p: dict) -> dict:
+        chat_id, files = p.get("chat_id"), p.get("_files") or {}
+        if chat_id in (None, ""):
+            raise ApiError(400, "Bad Request: chat_id is empty")
+        if not p.get("document"):
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        name = str(p["document"])
+        msg = {"message_id": self._new_msg_id(chat_id), "date": int(time.time()), "chat": self._chat(chat_id),
+               "from": self.bot_user, "document": {"file_id": f"doc{len(self.documents) + 1}", "file_unique_id": f"u{len(self.documents) + 1}", "file_name": name,
+                                                   "file_size": len(files.get("document", b""))}}
+        if p.get("caption"):
+            msg["caption"] = str(p["caption"])
+        entry = {"chat_id": chat_id, "message_id": msg["message_id"], "filename": name,
+                 "content": files.get("document"), "caption": p.get("caption"), "t": time.monotonic()}
+        self.documents.append(entry)
+        self._log("sendDocument", {k: v for k, v in entry.items() if k != "content"})
         return msg
 
     def _m_editMessageText(self, p: dict) -> dict | bool:

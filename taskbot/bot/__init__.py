@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import (AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, MessageHandler,
                           TypeHandler, filters)
 
+from . import boardcmd as b
 from . import flood
 from . import handlers as h
 from . import taskcmds as t
@@ -62,6 +63,7 @@ def register(application: Application) -> None:
     application.add_handler(TypeHandler(Update, h.touch), group=-1)
     for name, callback in (("start", h.start), ("help", h.help_cmd), ("join", h.join), ("leave", h.leave),
                            ("lang", h.lang_cmd), ("whoami", h.whoami), ("feed", h.feed), ("invite", h.invite),
+                           ("board", b.board),
                            ("tasks", t.tasks), ("due", t.due), ("overdue", t.overdue), ("task", t.task),
                            ("done", t.done), ("undo", t.undo), ("progress", t.progress)):
         application.add_handler(CommandHandler(name, callback))

@@ -31,6 +31,7 @@ COMMANDS = (
     Command("undo", "ID", "Open a done item again (coordinators only)", True),
     Command("invite", "UNIT", "Create an invite code for a unit (coordinators only)", True),
     Command("feed", "", "My calendar feed URL (webcal:// and http(s)://)"),
+    Command("board", "", "My supervision board URL (web pages and Excel exports)"),
     Command("lang", "zh|en", "Language: 中文 (zh) or English (en)"),
     Command("whoami", "", "Who I am: user id, chat, units, role"),
 )
