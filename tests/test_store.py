@@ -457,7 +457,7 @@ def test_migration_2_adds_definitions_to_a_schema_1_database(tmp_path):
     s.set_meta("schema_version", "1")
     s.close()
     s = Store.open(path)
-    assert s.schema_version() == 2 and "definition" in {c.name for c in s.db.get_columns("task_state")}
+    assert s.schema_version() == SCHEMA_VERSION and "definition" in {c.name for c in s.db.get_columns("task_state")}
     s.sync_registry(registry(task("a-1"), task("a-2")), NOW)  # unchanged definitions are filled in
     s.sync_registry(registry(task("a-2")), NOW)
     assert s.withdrawn_definitions() == {"a-1": task("a-1")}
