@@ -12,6 +12,8 @@ import pytest
 
 from taskbot.store import SCHEMA_VERSION, InviteError, Store
 
+from .test_store import postgres_url  # noqa: F401  (a fixture: a throwaway PostgreSQL cluster)
+
 NOW = datetime(2018, 10, 30, 1, 0, tzinfo=timezone.utc)
 
 
@@ -75,3 +77,34 @@ def test_migration_5_hashes_the_codes_of_an_older_database_and_they_still_redeem
             with pytest.raises(InviteError) as e:
                 s.redeem_invite(code, NOW)
             assert e.value.reason == reason
+
+
+def test_migration_5_on_postgresql_widens_the_column_and_hashes_codes(postgres_url):  # noqa: F811
+    import uuid
+
+    pytest.importorskip("psycopg2")
+    from taskbot.store import connect_db
+
+    schema = f"taskbot_m5_{uuid.uuid4().hex[:8]}"
+    admin = connect_db(postgres_url)
+    try:
+        admin.connect()
+    except Exception as exc:  # server there but not for us (auth, database)
+        pytest.skip(f"cannot connect to PostgreSQL: {exc}")
+    admin.execute_sql(f'CREATE SCHEMA "{schema}"')
+    url = postgres_url + ("&" if "?" in postgres_url else "?") + f"options=-csearch_path%3D{schema}"
+    try:
+        with Store.open(url) as s:  # as schema 4 left it: VARCHAR(16) codes in plain text
+            s.db.execute_sql('ALTER TABLE "invites" ALTER COLUMN "code" TYPE VARCHAR(16)')
+            s.db.execute_sql("INSERT INTO invites (code, unit, uses_left, expires_at, created_by, created_at, revoked) "
+                             "VALUES ('ABCDE23456', 'u1', 1, NULL, 'cli', %s, false)", (NOW.isoformat(),))
+            s.set_meta("schema_version", str(SCHEMA_VERSION - 1))
+        with Store.open(url) as s:
+            assert s.schema_version() == SCHEMA_VERSION
+            assert [c for (c,) in s.db.execute_sql("SELECT code FROM invites")] == [
+                hashlib.sha256(b"ABCDE23456").hexdigest()]
+            assert s.redeem_invite("ABCDE23456", NOW) == "u1"
+            assert len(s.create_invite("u1", 1, None, "cli", NOW).code) == 10
+    finally:
+        admin.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
