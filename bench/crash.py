@@ -4,11 +4,14 @@ count lost and duplicated deliveries from the Bot API emulator's log.
 The emulator runs as its own process (`python -m tests.tgemu --limits --log FILE`), so it outlives the
 bot. The bot is the real `python bot.py` (TASKBOT_TELEGRAM_TOKEN / TASKBOT_TELEGRAM_API_URL pointing at
 the emulator, --clock shortly before the storm's minute, SQLite in a temp dir) with 2,000 liaison chats
-(1,000 units x 2), each due one digest at 09:00. The bot is killed (SIGKILL) when the log reaches
-5 random moments between 5 % and 90 % of the storm's expected length (chats / 30 s, from the first
-accepted message; --trigger count kills when the log reaches random counts instead, which lands every
-kill right after an acceptance, while its reply is in flight), and restarted at once with --clock carried forward
-(the time it would read had it not stopped). Target: 0 lost, at most 1 duplicate per crash.
+(1,000 units x 2), each due one digest at 09:00. The bot is killed (SIGKILL) at 5 random moments
+chosen from what was actually sent: after each (re)start the script waits for that process's first
+accepted message, then kills it after a random share of the time the rest of the storm needs at 30/s,
+divided among the crashes left (so no kill lands before a restarted process sent anything);
+--trigger count kills when the log reaches random counts instead, which lands every kill right after
+an acceptance, while its reply is in flight. Each restart carries --clock forward (the time it would
+read had it not stopped). Target: 0 lost, at most 1 duplicate for each crash (a duplicate is counted
+against the last kill before its second acceptance); exit 1 otherwise.
 
     python3 bench/crash.py [--chats 2000] [--crashes 5] [--seed N] [--timeout 420]
 """
@@ -100,6 +103,7 @@ def main(argv=None) -> int:
                     help="kill at random moments in time (default) or when the emulator's log reaches random counts")
     a = ap.parse_args(argv)
     seed = a.seed if a.seed is not None else random.randrange(10**6)
+    met = False
     rnd = random.Random(seed)
     work = tempfile.mkdtemp(prefix="taskbot-crash-")
     emu = bot = None
@@ -121,11 +125,10 @@ def main(argv=None) -> int:
         http = f"127.0.0.1:{free_port()}"
         clock0, real0 = synth.tick_at(0) - LEAD, time.time()
         count_lines = LineCounter(log)
-        storm_s = a.chats / 30  # the storm's length at Telegram's overall limit
         if a.trigger == "count":  # biased: the kill lands just after an acceptance, i.e. while a reply is in flight
             kill_at = sorted(rnd.sample(range(int(0.05 * a.chats), int(0.95 * a.chats)), a.crashes))
-        else:  # random moments in time, from the first accepted message
-            kill_at = sorted(rnd.uniform(0.05, 0.9) * storm_s for _ in range(a.crashes))
+        else:  # moments in time, drawn after each process's first accepted message (see `before`)
+            kill_at = [rnd.random() for _ in range(a.crashes)]
         runs: list[dict] = []
 
         def start_bot(n: int):
@@ -159,19 +162,23 @@ def main(argv=None) -> int:
             gaps.append(len(count_lines.chats) - ledger)
 
         last_sample = 0.0
-        storm0 = None
+        moment = None  # time mode: when to kill the running process, set once it has sent something
 
-        def before(target) -> bool:
-            nonlocal storm0
+        def before(i: int, target, n_start: int) -> bool:
+            nonlocal moment
             n = count_lines()
-            if storm0 is None and n:
-                storm0 = time.monotonic()
-            if a.trigger == "count":
-                return n < target
-            return storm0 is None or time.monotonic() - storm0 < target
+            if a.trigger == "count":  # and at least one acceptance by this process
+                return n < max(target, n_start + 1)
+            if moment is None:
+                if n <= n_start:  # this process has sent nothing yet: a kill now would test nothing
+                    return True
+                rest_s = max(0.0, a.chats - n) / 30  # what the storm still needs at Telegram's limit
+                moment = time.monotonic() + target * rest_s / (a.crashes - i)
+            return time.monotonic() < moment
 
         for i, target in enumerate(kill_at):
-            while before(target):
+            n_start, moment = count_lines(), None
+            while before(i, target, n_start):
                 if time.monotonic() - last_sample > 0.05:
                     sample()
                     last_sample = time.monotonic()
@@ -183,6 +190,7 @@ def main(argv=None) -> int:
             os.kill(bot.pid, signal.SIGKILL)
             bot.wait()
             runs[-1]["killed_at"] = count_lines()
+            runs[-1]["sent"] = runs[-1]["killed_at"] - n_start
             bot = start_bot(i + 1)
         # after the last restart: wait until every chat has its digest (or the bound)
         while True:
@@ -212,7 +220,8 @@ def main(argv=None) -> int:
               f"(seed {seed}, trigger {a.trigger}) and restarted; {time.monotonic() - t_start:.0f} s in all")
         for r in runs:
             print(f"  run {r['n']}: clock {r['clock']}, ready in {r['ready_s']:.1f} s"
-                  + (f", killed at {r['killed_at']} messages" if "killed_at" in r else ", stopped with SIGTERM"))
+                  + (f", killed at {r['killed_at']} messages ({r['sent']} sent by this run)" if "killed_at" in r
+                     else ", stopped with SIGTERM"))
         print(f"  accepted messages {len(sent)} over {span:.0f} s; chats reached {len(per_chat)}; 429 answers "
               f"{state.get('count_429', '?')}")
         if gaps:
@@ -220,21 +229,35 @@ def main(argv=None) -> int:
             print(f"  chats accepted but not yet in the ledger (the duplicate window), {len(g)} samples during the storm: "
                   f"median {g[len(g) // 2]}, p90 {g[int(len(g) * 0.9)]}, max {g[-1]} messages")
         print(f"  lost {lost}  (target 0: {'met' if lost == 0 else 'NOT met'})")
-        print(f"  duplicates {dups} = {dups / a.crashes:.1f} per crash  (target <= 1 per crash: "
-              f"{'met' if dups <= a.crashes else 'NOT met'}); messages to unknown chats {stray}")
+        first: dict = {}
+        where = []
+        for i, r in enumerate(sent):
+            if r["chat_id"] in first:
+                where.append((first[r["chat_id"]], i))
+            first.setdefault(r["chat_id"], i)
+        kills = [r["killed_at"] for r in runs if "killed_at" in r]
+        per_crash = [0] * len(kills)
+        unattributed = 0  # a duplicate before any kill: not a crash's doing
+        for _, second in where:
+            k = max((j for j, at in enumerate(kills) if at <= second), default=None)
+            if k is None:
+                unattributed += 1
+            else:
+                per_crash[k] += 1
+        print(f"  duplicates {dups} = {dups / a.crashes:.1f} per crash; by crash {per_crash}, before any crash "
+              f"{unattributed}  (target <= 1 for each crash: "
+              f"{'met' if max(per_crash, default=0) <= 1 and not unattributed else 'NOT met'}); "
+              f"messages to unknown chats {stray}")
         if dups:
-            first: dict = {}
-            where = []
-            for i, r in enumerate(sent):
-                if r["chat_id"] in first and per_chat[r["chat_id"]] > 1:
-                    where.append((first[r["chat_id"]], i))
-                first.setdefault(r["chat_id"], i)
-            kills = [r["killed_at"] for r in runs if "killed_at" in r]
             print(f"  duplicates as (log line of 1st, of 2nd acceptance), kills at log lines {kills}: {where[:20]}")
+        silent = [r["n"] for r in runs if r.get("sent") == 0]
+        if silent:
+            print(f"  runs killed before they sent anything: {silent}")
+        met = lost == 0 and max(per_crash, default=0) <= 1 and not unattributed and not stray and not silent
     finally:
         stop_processes(bot, emu)
         shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ START = datetime(2018, 9, 3, 8, 59, 56, tzinfo=TZ)  # Monday
 
 
 def main(argv=None) -> int:
+    met = False
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--hours", type=float, default=72)
     a = ap.parse_args(argv)
@@ -156,10 +157,12 @@ def main(argv=None) -> int:
               + ", ".join(sorted({r["item"] + "/" + r["kind"] for r in catch_rows})))
         skipped = sorted({(d.reminder.item, d.reminder.kind) for d in missed} - {(i, k) for i, k, _ in delivered})
         print(f"  missed but not caught up (superseded or stale, by design): {skipped}")
+        met = one_each and headed == len(sent2) and not dropped and not stale
+        print(f"  overall: {'met' if met else 'NOT met'}")
     finally:
         stop_processes(bot, emu)
         shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

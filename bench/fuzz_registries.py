@@ -381,7 +381,9 @@ def main(argv=None) -> int:
     if a.cli:
         runs, bad = cli_sample(a.cli, a.seed)
         print(f"  `taskbot check` subprocesses: {runs} runs, {bad} with a traceback")
-    return 0
+        if bad:
+            return 1
+    return 1 if s["FAILED"] else 0
 
 
 if __name__ == "__main__":

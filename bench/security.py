@@ -9,6 +9,9 @@ against the Bot API emulator; every attempt below must be refused.
   a unit's board asked for another unit's item, and revoked board tokens (page and export): all 404;
 - reused, used-up, expired, revoked and unknown invite codes (/join) and /invite by non-coordinators:
   no membership, no invite created;
+- a live feed token requested under 16 odd spellings and routes (`/feeds//T.ics`, `/FEEDS/T.ics`,
+  percent-encoded, `/board/T/...`, in a query): no access-log line shows it (nor half of it); the
+  database, -wal and -shm files are not readable by others; no invite code is readable in them.
 - hostile input (bench/hostile.py, the bot in another process): a YAML alias bomb through `taskbot check`
   and SIGHUP, a flood of 500 /whoami (another user's /help must be answered within 15 s), forged y:ID
   confirmations, group bystanders' /leave and /lang, numbers out of range.
@@ -73,6 +76,42 @@ async def settle(emu: BotApiEmulator, sent: int, answers: int, timeout: float = 
     await emu.wait_for(lambda e: len(e.sent) >= sent and len(e.callback_answers) >= answers
                        and not e.updates, timeout)
     await asyncio.sleep(grace)
+
+
+async def token_paths_logged(port: int, token: str) -> tuple[int, int]:
+    """Request a live token under odd spellings and routes; returns (access-log lines showing it, requests)."""
+    import logging
+
+    enc = "".join(f"%{ord(c):02X}" for c in token)
+    paths = [f"/feeds/{token}.ics", f"/feeds//{token}.ics", f"/feeds/./{token}.ics", f"/FEEDS/{token}.ics",
+             f"/Feeds/{token}.ics?todo=1", f"/feeds/{enc}.ics", f"/%66eeds/{token}.ics", f"/feeds/../feeds/{token}.ics",
+             f"/board/{token}/tasks", f"/BOARD//{token}", f"/x/{token}", f"/healthz?t={token}", f"/{token}",
+             f"/feeds/{token[:16]}-{token[16:]}.ics", f"/feeds/{token}.ics/extra", f"/feeds/{token}%00.ics"]
+    lines: list[str] = []
+
+    class Grab(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    logger = logging.getLogger("taskbot.web.access")
+    handler, level = Grab(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        for path in paths:  # raw request lines: no client normalizes them first
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            await reader.read()
+            writer.close()
+        for _ in range(100):  # the access line is written just after the response
+            if len(lines) >= len(paths):
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    forms = {token, token.lower(), token.upper(), enc, token[:16], token[16:]}
+    return sum(1 for line in lines if any(f in line for f in forms)), len(paths)
 
 
 async def main(quiet: bool = False) -> "Tally":
@@ -254,6 +293,18 @@ async def main(quiet: bool = False) -> "Tally":
                           sum(joined[c] for c, _, ok in plan if 7400 <= c < 7500 and not ok))
                 tally.add("revoked or unknown invite", 20, sum(joined[c] for c, _, _ in plan if 7500 <= c < 7600))
                 tally.add("/invite by non-coordinator", 20, I.select().count() - invites_before)
+
+                # 4. secrets in the access log and at rest
+                leaked, spellings = await token_paths_logged(port, good)
+                tally.add("feed/board token reaching the access log (odd spellings, any route)", spellings, leaked)
+                db = cfg.db
+                files = [db, db + "-wal", db + "-shm"]
+                tally.add("database file readable by others (db, -wal, -shm)", 3,
+                          sum(1 for f in files if not os.path.exists(f) or os.stat(f).st_mode & 0o077))
+                raw = b"".join(open(f, "rb").read() for f in files[:2] if os.path.exists(f))
+                codes = reused + expired + multi + revoked_codes
+                tally.add("invite code readable in the database files", len(codes),
+                          sum(1 for c in codes if c.encode() in raw))
         # hostile input (bench/hostile.py): alias bombs, floods, forged buttons, group bystanders, wild numbers
         hostile_figures = None if quiet else await hostile.run(tally, quiet=True)
         tally.controls = {"coordinator /done": control_done, "valid feed": control_feed,
@@ -280,6 +331,10 @@ async def main(quiet: bool = False) -> "Tally":
     return tally
 
 
+def met(tally: "Tally") -> bool:
+    """Every hostile attempt refused (each row at its target) and every control passed."""
+    return all(ok == target for _, _, ok, target in tally.rows) and all(tally.controls.values())
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
-    sys.exit(0)
+    sys.exit(0 if met(asyncio.run(main())) else 1)

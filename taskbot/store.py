@@ -18,7 +18,7 @@ from peewee import Database, chunked
 from .store_models import (BUSY_TIMEOUT_MS, SCHEMA_VERSION, SQLITE_PRAGMAS,
                            AuditRow, ChatRow, FeedTokenRow, Invite, InviteError, ProgressRow, connect_db,
                            SyncResult, TaskState, build_models, definition, definition_hash, from_utc_text,
-                           migrate, task_from_json, to_utc_text, value_text)
+                           invite_hash, migrate, task_from_json, to_utc_text, value_text)
 
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/l/L: easy to read out and type
 INVITE_LENGTH = 10
@@ -324,26 +324,27 @@ class Store:
     # --- invites ---------------------------------------------------------------------------------------
 
     def create_invite(self, unit: str, uses: int, expires_at: datetime | None, created_by, now: datetime) -> Invite:
+        """A new invite; the returned code is shown once: the store keeps only its hash."""
         if isinstance(uses, bool) or not isinstance(uses, int) or uses < 1:
             raise ValueError(f"an invite needs at least one use, got {uses!r}")
         I = self.m.Invite
         with self.db.atomic():
             while True:
                 code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
-                if I.get_or_none(I.code == code) is None:
+                if I.get_or_none(I.code_hash == invite_hash(code)) is None:
                     break
-            I.insert(code=code, unit=unit, uses_left=uses, expires_at=expires_at,
+            I.insert(code_hash=invite_hash(code), unit=unit, uses_left=uses, expires_at=expires_at,
                      created_by=None if created_by is None else str(created_by), created_at=now).execute()
         return Invite(code, unit, uses, from_utc_text(to_utc_text(expires_at)) if expires_at else None)
 
     def redeem_invite(self, code: str, now: datetime) -> str:
         """Use one redemption of an invite; returns its unit or raises InviteError(reason)."""
-        I, code = self.m.Invite, normalize_invite_code(code)
+        I, key = self.m.Invite, invite_hash(normalize_invite_code(code))
         with self.db.atomic():
             ok = I.update(uses_left=I.uses_left - 1).where(
-                (I.code == code) & (I.uses_left > 0) & (I.revoked == False)  # noqa: E712
+                (I.code_hash == key) & (I.uses_left > 0) & (I.revoked == False)  # noqa: E712
                 & (I.expires_at.is_null() | (I.expires_at > now))).execute()
-            row = I.get_or_none(I.code == code)
+            row = I.get_or_none(I.code_hash == key)
             if ok:
                 return row.unit
         if row is None:
@@ -356,7 +357,7 @@ class Store:
 
     def revoke_invite(self, code: str) -> bool:
         I = self.m.Invite
-        return bool(I.update(revoked=True).where((I.code == normalize_invite_code(code))
+        return bool(I.update(revoked=True).where((I.code_hash == invite_hash(normalize_invite_code(code)))
                                                  & (I.revoked == False)).execute())  # noqa: E712
 
     # --- delivery ledger -------------------------------------------------------------------------------

@@ -295,7 +295,7 @@ def build_models(db: Database) -> SimpleNamespace:
             table_name = "audit"
 
     class Invite(Base):
-        code = CharField(max_length=16, primary_key=True)
+        code_hash = CharField(max_length=64, primary_key=True, column_name="code")  # invite_hash(code) (schema 5)
         unit = TextField()
         uses_left = IntegerField()
         expires_at = AwareDateTimeField(null=True)
@@ -346,7 +346,7 @@ def _m2_definition(m: SimpleNamespace) -> None:
         apply(SchemaMigrator.from_database(db).add_column("task_state", "definition", TextField(null=True)))
 
 
-def _m4_cluster_claims(m: SimpleNamespace) -> None:
+def _m3_claims(m: SimpleNamespace) -> None:
     """Claims that keep instances from sending or handling the same thing twice (see taskbot.claims)."""
     db = m.Meta._meta.database
     db.execute_sql("CREATE TABLE IF NOT EXISTS delivery_claims (key TEXT NOT NULL PRIMARY KEY, "
@@ -356,7 +356,30 @@ def _m4_cluster_claims(m: SimpleNamespace) -> None:
     m.Meta.insert(key="leader_epoch", value="0").on_conflict_ignore().execute()
 
 
-MIGRATIONS = [_m1_create, _m2_definition, _m4_cluster_claims]  # _m4_: schema 4 once 3 (board tokens) is merged
+
+def invite_hash(code: str) -> str:
+    """What the store keeps of an invite code: its SHA-256 (hex) of the normalized code, never the code."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _m4_hash_invites(m: SimpleNamespace) -> None:
+    """Keep only hashes of invite codes: a copy of the database no longer lets anyone join a unit.
+
+    Codes are random 10-character strings of a 31-letter alphabet (~50 bits): an unsalted SHA-256 is
+    enough, and it keeps redemption a primary-key lookup. Existing codes are hashed in place, so
+    codes already handed out still redeem. Feed tokens stay as they are: see docs/security.md.
+    """
+    db = m.Meta._meta.database
+    if not isinstance(db, SqliteDatabase):  # SQLite does not enforce VARCHAR lengths; PostgreSQL does
+        db.execute_sql('ALTER TABLE "invites" ALTER COLUMN "code" TYPE VARCHAR(64)')
+    rows = db.execute_sql('SELECT "code" FROM "invites"').fetchall()
+    for (code,) in rows:
+        if len(code) != 64:  # not a hash yet
+            db.execute_sql(f'UPDATE "invites" SET "code" = {db.param} WHERE "code" = {db.param}',
+                           (invite_hash(code), code))
+
+
+MIGRATIONS = [_m1_create, _m2_definition, _m3_claims, _m4_hash_invites]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -417,5 +440,35 @@ def connect_db(url: str) -> Database:
     if not path:
         raise ValueError(f"{url!r} has no file name; write sqlite:///data/taskbot.sqlite3")
     if path != ":memory:" and os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000, lock_type="IMMEDIATE")
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)  # 0700 when taskbot creates it
+    return PrivateSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000,
+                                 lock_type="IMMEDIATE")
+
+
+class PrivateSqliteDatabase(SqliteDatabase):
+    """SQLite whose files (database, -wal, -shm) are readable by their owner only (0600).
+
+    They hold feed tokens and chat ids. A new database file is created 0600 before SQLite opens it;
+    SQLite gives the -wal and -shm files the database file's mode. Files from an older taskbot, made
+    0644, are narrowed to 0600 when taskbot owns them.
+    """
+
+    def _connect(self):
+        path = self.database
+        if path != ":memory:" and not path.startswith("file:"):
+            try:
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            except FileExistsError:
+                pass
+            for name in (path, path + "-wal", path + "-shm"):
+                _narrow(name)
+        return super()._connect()
+
+
+def _narrow(path: str) -> None:
+    try:
+        st = os.stat(path)
+        if st.st_mode & 0o077 and st.st_uid == os.geteuid():
+            os.chmod(path, st.st_mode & 0o700)
+    except OSError:  # gone, or not ours: nothing to narrow
+        pass

@@ -24,11 +24,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from urllib.parse import unquote, unquote_plus
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from . import feeds
+from . import feeds, webguard
 
 log = logging.getLogger("taskbot.web")
 access_log = logging.getLogger("taskbot.web.access")
@@ -37,15 +38,25 @@ NOT_FOUND = "not found\n"
 FEED_CACHE = web.AppKey("feed_cache", object)
 CACHE_ENTRIES = 64
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{8,128}")
-_FEED_PATH = re.compile(r"/feeds/[^/?#]*")
-_BOARD_PATH = re.compile(r"/board/(?!_static/)[^/?#]+")
+_FEED_PATH = re.compile(r"(/feeds)/[^?#]*", re.IGNORECASE)  # the rest of the path, however it is spelled
+_BOARD_PATH = re.compile(r"(/board)/+[^/?#]*", re.IGNORECASE)
+_TOKENISH = re.compile(r"[A-Za-z0-9_-]{16,}")  # any token-shaped run, on any route
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TRUE = ("1", "true", "yes", "on")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
 def redact(path: str) -> str:
-    """A request path safe to log: /feeds/<token>.ics becomes /feeds/***.ics, /board/<token>/ /board/***/."""
-    return _BOARD_PATH.sub("/board/***", _FEED_PATH.sub("/feeds/***.ics", path))
+    """A request path safe to log: /feeds/<token>.ics becomes /feeds/***.ics, /board/<token> /board/***.
+
+    The path is percent-decoded first (an encoded token is a token), any casing and extra slashes or dots
+    are matched, and any token-shaped run (16+ of A-Z a-z 0-9 _ -) on any route or in the query becomes ***.
+    """
+    path, sep, query = path.partition("?")
+    path = _FEED_PATH.sub(r"\1/***.ics", unquote(path, errors="replace"))
+    path = _BOARD_PATH.sub(r"\1/***", path)
+    query = unquote_plus(query, errors="replace")
+    return _CONTROL.sub("?", _TOKENISH.sub("***", path) + sep + _TOKENISH.sub("***", query))
 
 
 class RedactingAccessLogger(AbstractAccessLogger):
@@ -239,9 +250,14 @@ def make_app(service, routes=()) -> web.Application:
 
 async def start_web(service, host: str, port: int, routes=()) -> web.AppRunner:
     """Serve feeds on host:port in the running loop; the caller awaits `runner.cleanup()` to stop."""
-    runner = web.AppRunner(make_app(service, routes), access_log_class=RedactingAccessLogger, access_log=access_log)
+    soft, hard = webguard.raise_nofile_limit()
+    app = make_app(service, routes)
+    guard = webguard.guard_app(app, webguard.connection_limit(soft))
+    log.info("feed server: at most %d connections (open-file limit %d, hard %d)", guard.limit, soft, hard)
+    runner = web.AppRunner(app, access_log_class=RedactingAccessLogger, access_log=access_log,
+                           **webguard.runner_options())
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = webguard.GuardedSite(runner, guard, host, port)
     try:
         await site.start()
     except BaseException:

@@ -51,6 +51,8 @@ class BotApiEmulator:
     """In-process fake Bot API server. Use as ``async with BotApiEmulator() as emu:``.
 
     error_rate applies to SEND_METHODS; block_chat and limits to sendMessage/editMessageText.
+    lose_reply_rate: that share of accepted sendMessage requests is carried out (sent, logged) and then
+    the connection is dropped without a reply, as when the network fails after Telegram accepted it.
     """
 
     SEND_METHODS = {"sendmessage", "editmessagetext", "answercallbackquery", "sendchataction", "senddocument"}
@@ -58,11 +60,13 @@ class BotApiEmulator:
     def __init__(self, token: str = "123456:TEST", host: str = "127.0.0.1", port: int = 0, *,
                  limits: bool = False, global_per_sec: int = 30, per_chat_per_sec: int = 1,
                  group_per_min: int = 20, error_rate: float = 0.0, seed: int = 0,
-                 log_path: str | None = None, bot_username: str = "taskbot_test_bot"):
+                 log_path: str | None = None, bot_username: str = "taskbot_test_bot",
+                 lose_reply_rate: float = 0.0):
         self.token, self.host, self.port = token, host, port
         self.limits, self.global_per_sec = limits, global_per_sec
         self.per_chat_per_sec, self.group_per_min = per_chat_per_sec, group_per_min
         self.error_rate, self.rng = error_rate, random.Random(seed)
+        self.lose_reply_rate, self.count_lost_replies = lose_reply_rate, 0
         self.log_path, self.bot_username = log_path, bot_username
         self.bot_id = int(token.split(":")[0]) if token.split(":")[0].isdigit() else 123456
         self.bot_user = {"id": self.bot_id, "is_bot": True, "first_name": "TaskBot",
@@ -339,6 +343,10 @@ class BotApiEmulator:
             result = handler(params)
             if asyncio.iscoroutine(result):
                 result = await result
+            if method == "sendmessage" and self.lose_reply_rate and self.rng.random() < self.lose_reply_rate:
+                self.count_lost_replies += 1  # accepted, but the reply never reaches the client
+                if request.transport is not None:
+                    request.transport.abort()  # the reply below is written to a closed connection: dropped
             return web.json_response({"ok": True, "result": result})
         except ApiError as exc:
             return self._reply(exc.status, exc.description, exc.parameters)
@@ -350,9 +358,9 @@ class BotApiEmulator:
     async def _state(self, request: web.Request) -> web.Response:
         return web.json_response({
             "count_429": self.count_429, "count_5xx": self.count_5xx, "count_403": self.count_403,
-            "requests": dict(self.requests), "pending_updates": len(self.updates),
-            "sent": self.sent, "edits": self.edits, "callback_answers": self.callback_answers,
-            "webhook": self.webhook, "webhook_attempts": self.webhook_attempts})
+            "count_lost_replies": self.count_lost_replies, "requests": dict(self.requests),
+            "pending_updates": len(self.updates), "sent": self.sent, "edits": self.edits,
+            "callback_answers": self.callback_answers, "webhook": self.webhook, "webhook_attempts": self.webhook_attempts})
 
     async def _control(self, request: web.Request) -> web.Response:
         """POST /_emu/inject {"type": "message"|"callback", ...}, /_emu/fail, /_emu/block, /_emu/member."""

@@ -4,6 +4,15 @@ mapping of permanent failures onto `delivery.ChatGone` / `delivery.ChatMoved`.
 The overall (30 msg/s) and per-group (20 msg/min) limits are PTB's AIORateLimiter's job (see
 `build_application`); it does not pace messages to one private chat, so this class keeps
 consecutive messages to the same chat at least `per_chat_interval` seconds apart.
+
+At most `in_flight` requests (default 1) are on the wire at once. The dispatcher records a delivery
+in the same loop turn as its reply comes back (no await between them), so with one request in
+flight at most one message is ever accepted by Telegram and not yet in the ledger: a crash at any
+moment duplicates at most one message. Without this bound the rate limiter keeps releasing a
+request every 1/29.5 s whether or not the earlier replies came back, and when Telegram (or the
+bot's own loop) stalls, several accepted messages await their replies at once: a crash then
+re-sends each of them (bench/crash.py --trigger count measured up to 4 such messages at once).
+The price: throughput is at most in_flight / round trip (29.5/s needs a round trip under 34 ms).
 """
 
 from __future__ import annotations
@@ -44,8 +53,9 @@ class TelegramTransport:
     """The `delivery.Transport` for Telegram: paced, retried, confirmed by Telegram's reply."""
 
     def __init__(self, bot, *, per_chat_interval: float = 1.0, attempts: int = 5, backoff: float = 1.0,
-                 max_backoff: float = 30.0):
+                 max_backoff: float = 30.0, in_flight: int = 1):
         self.bot = bot
+        self._window = asyncio.Semaphore(in_flight)  # requests on the wire (see the module's docstring)
         self.per_chat_interval, self.attempts = per_chat_interval, attempts
         self.backoff, self.max_backoff = backoff, max_backoff
         self._next_at: dict[int, float] = {}  # chat id -> earliest monotonic time of the next send
@@ -84,8 +94,9 @@ class TelegramTransport:
         last: Exception | None = None
         for attempt in range(self.attempts):
             try:
-                message = await self.bot.send_message(chat_id, text, reply_markup=reply_markup,
-                                                      disable_web_page_preview=True)
+                async with self._window:  # released when the reply is in; the caller records it before
+                    message = await self.bot.send_message(chat_id, text, reply_markup=reply_markup,  # yielding
+                                                          disable_web_page_preview=True)
                 return message.message_id
             except RetryAfter as exc:
                 last, delay = exc, retry_seconds(exc) + 0.1
