@@ -12,7 +12,6 @@ import pytest
 
 from taskbot.store import SCHEMA_VERSION, InviteError, Store
 
-from .test_store import postgres_url  # noqa: F401  (a fixture: a throwaway PostgreSQL cluster)
 
 NOW = datetime(2018, 10, 30, 1, 0, tzinfo=timezone.utc)
 
@@ -64,7 +63,7 @@ def test_invite_codes_are_kept_only_as_hashes(tmp_path):
 def test_migration_5_hashes_the_codes_of_an_older_database_and_they_still_redeem(tmp_path):
     path = str(tmp_path / "old.sqlite3")
     with Store.open(path) as s:
-        s.set_meta("schema_version", str(SCHEMA_VERSION - 1))  # as schema 4 left it: codes in plain text
+        s.set_meta("schema_version", str(SCHEMA_VERSION - 1))  # as schema 3 left it: codes in plain text
         for code, uses, revoked in (("ABCDE23456", 1, 0), ("FGHJK78923", 5, 1)):
             s.db.execute_sql("INSERT INTO invites (code, unit, uses_left, expires_at, created_by, created_at, "
                              "revoked) VALUES (?, 'u1', ?, NULL, 'cli', ?, ?)", (code, uses, NOW.isoformat(), revoked))
@@ -79,13 +78,13 @@ def test_migration_5_hashes_the_codes_of_an_older_database_and_they_still_redeem
             assert e.value.reason == reason
 
 
-def test_migration_5_on_postgresql_widens_the_column_and_hashes_codes(postgres_url):  # noqa: F811
+def test_migration_4_on_postgresql_widens_the_column_and_hashes_codes(postgres_url):
     import uuid
 
     pytest.importorskip("psycopg2")
     from taskbot.store import connect_db
 
-    schema = f"taskbot_m5_{uuid.uuid4().hex[:8]}"
+    schema = f"taskbot_m4_{uuid.uuid4().hex[:8]}"
     admin = connect_db(postgres_url)
     try:
         admin.connect()
@@ -94,7 +93,7 @@ def test_migration_5_on_postgresql_widens_the_column_and_hashes_codes(postgres_u
     admin.execute_sql(f'CREATE SCHEMA "{schema}"')
     url = postgres_url + ("&" if "?" in postgres_url else "?") + f"options=-csearch_path%3D{schema}"
     try:
-        with Store.open(url) as s:  # as schema 4 left it: VARCHAR(16) codes in plain text
+        with Store.open(url) as s:  # as schema 3 left it: VARCHAR(16) codes in plain text
             s.db.execute_sql('ALTER TABLE "invites" ALTER COLUMN "code" TYPE VARCHAR(16)')
             s.db.execute_sql("INSERT INTO invites (code, unit, uses_left, expires_at, created_by, created_at, revoked) "
                              "VALUES ('ABCDE23456', 'u1', 1, NULL, 'cli', %s, false)", (NOW.isoformat(),))
