@@ -9,6 +9,7 @@ import signal
 import sys
 import zlib
 
+from . import runlog
 from .clock import Clock
 from .delivery import ConsoleTransport
 from .registry import check_files
@@ -56,8 +57,13 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
         application.bot_data["service"] = service
     else:
         virtual = {virtual_chat(u): u for u in registry.units.units}
-        transport = ConsoleTransport(cfg.outbox, clock=clock, label=lambda chat_id: (
-            f"the liaison of {virtual[chat_id]}" if chat_id in virtual else f"chat {chat_id}"))
+
+        def unit_of(chat_id):
+            return virtual.get(chat_id) or "、".join(store.chat_units(chat_id)) or None
+
+        transport = ConsoleTransport(cfg.outbox, clock=clock, unit_of=unit_of, label=lambda chat_id: (
+            f"the liaison of {virtual[chat_id]}" if chat_id in virtual else
+            f"chat {chat_id} ({unit_of(chat_id)})" if unit_of(chat_id) else f"chat {chat_id}"))
         service = ConsoleService(cfg, clock, store, registry, transport)
         print("taskbot: no TASKBOT_TELEGRAM_TOKEN, so reminders go to this console and to "
               f"{cfg.outbox} (every unit has one virtual liaison)", flush=True)
@@ -75,7 +81,14 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
         print(f"taskbot: cannot serve feeds on {cfg.http}: {exc.strerror or exc}", file=sys.stderr)
         store.close()
         return 1
-    scheduler = ReminderScheduler(service)
+    tz = registry.settings.tz
+
+    def after_tick(report):
+        line = runlog.after_send(report, service.next_wake(), tz)
+        if line:
+            log.info("%s", line)
+
+    scheduler = ReminderScheduler(service, on_tick=after_tick)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -87,15 +100,17 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
         await application.start()
         await application.updater.start_polling(drop_pending_updates=False, allowed_updates=["message", "callback_query"])
     scheduler.start()
-    nxt = service.next_wake()
-    print(f"taskbot: {registry.summary()}; clock {clock.now().astimezone(registry.settings.tz).isoformat(timespec='seconds')}; "
-          f"next reminders at {nxt.isoformat() if nxt else 'never'}", flush=True)
+    now = clock.now()
+    print(f"taskbot: {registry.summary()}; clock {now.astimezone(tz).isoformat(timespec='seconds')}; "
+          f"{runlog.next_reminders(service.next_wake(), now, tz)}", flush=True)
     if ready is not None:
         ready(service)
     try:
         await stop.wait()
     finally:
         scheduler.shutdown()
+        print(runlog.stopped(service.dispatcher.pending if service.dispatcher else {}, service.next_wake(), tz),
+              flush=True)
         if application is not None:
             await application.updater.stop()
             await application.stop()

@@ -42,9 +42,10 @@ class Transport(Protocol):
 class ConsoleTransport:
     """Without a Telegram token: print what would be sent and append it to an outbox file."""
 
-    def __init__(self, outbox: str | None, stream=None, clock=None, label=None):
+    def __init__(self, outbox: str | None, stream=None, clock=None, label=None, unit_of=None):
         self.outbox, self.stream, self.clock = outbox, stream or sys.stdout, clock
         self.label = label or (lambda chat_id: f"chat {chat_id}")
+        self.unit_of = unit_of  # chat id -> the unit name(s) its records carry
         self._next_id = 0
 
     async def send(self, chat_id, part: DigestPart, coordinator: bool) -> int:
@@ -53,6 +54,8 @@ class ConsoleTransport:
         if self.outbox:
             record = {"chat_id": chat_id, "text": part.text, "tasks": list(part.task_ids),
                       "at": self.clock.now().isoformat() if self.clock else None}
+            if self.unit_of is not None:
+                record["unit"] = self.unit_of(chat_id)
             with open(self.outbox, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         return self._next_id
@@ -104,7 +107,10 @@ class Dispatcher:
         return min((d.reminder.at for d in self.pending.values()), default=None)
 
     async def dispatch(self, deliveries: list[Delivery], registry, now: datetime, catch_up: bool,
-                       coordinators=()) -> TickReport:
+                       coordinators=(), context=None) -> TickReport:
+        """Send each chat its digest; `context` (chat -> deliveries, `standing.context`) adds what the digest
+        shows besides its triggers (every open overdue item); only the triggers are recorded."""
+        context = context or {}
         report = TickReport(now, catch_up, len({d.reminder.item for d in deliveries}))
         for d in deliveries:
             self.pending.setdefault(d.key, d)
@@ -119,7 +125,7 @@ class Dispatcher:
         today = now.astimezone(registry.settings.tz).date()
         langs = self.store.chat_langs(by_chat)  # every chat of this dispatch, retries included
         leads = {}  # task id -> the units in charge, for the coordinators' overview by unit
-        for ds in by_chat.values():
+        for ds in (*by_chat.values(), *context.values()):
             for d in ds:
                 task = registry.by_id.get(d.reminder.task_id) if d.role == "coordinator" else None
                 if task is not None:
@@ -135,7 +141,9 @@ class Dispatcher:
 
         async def one(chat_id: int, items: list[Delivery]):
             lang = langs.get(chat_id) or "zh"
-            parts = render(items, today, lang, catch_up, leads)
+            escalation = all(d.role == "coordinator" for d in items)
+            shown = items + [d for d in context.get(chat_id, ()) if (d.role == "coordinator") == escalation]
+            parts = render(shown, today, lang, catch_up, leads)
             left = list(items)
             async with self._sem:
                 try:
