@@ -82,3 +82,14 @@ def test_command_replies_are_not_queued_behind_a_digest_storm_nor_digests_behind
         assert order.index("reply") < 8 and len(order) - order[::-1].index("reply") <= 45  # replies get a share
         assert order[:40].count("digest") >= 28  # digests keep three of every four slots
     run(body)
+
+
+def test_a_group_chat_waits_a_minute_after_its_20th_message_and_a_private_chat_a_second():
+    from taskbot.bot.pacing import CHAT_HOLD, GROUP_HOLD, _Chat
+
+    group, private = _Chat(group=True), _Chat(group=False)
+    group.next_at = private.next_at = 19.0 + CHAT_HOLD
+    group.group.extend(float(t) for t in range(20))  # responses of 20 sends at t = 0..19 s
+    assert private.ready_at() == 20.0 and group.ready_at() == 0.0 + GROUP_HOLD
+    group.group.popleft()
+    assert group.ready_at() == 20.0  # 19 in the last minute: only the per-chat second
