@@ -53,6 +53,8 @@ class Service:
         self._lock = asyncio.Lock()
         self._ticked_at: datetime | None = None  # this process's last tick
         self._told: dict[int, tuple[datetime, set]] = {}  # chat -> (when, items) of its last digest
+        self._dated: tuple = (None, [])  # (registry fingerprint, standing.dated_items)
+        self._overdue: tuple = (None, [])  # ((fingerprint, day, data version), standing.overdue_items)
         store.sync_registry(registry, clock.now())
         last = store.last_tick()
         self.agenda = Agenda(registry, store.task_states(), last or clock.now())
@@ -160,14 +162,25 @@ class Service:
         """What the chats about to get a digest should see besides its triggers: every open overdue item,
         less what this process told the chat within the last TOLD_GAP (a second digest soon after a first)."""
         chats = {d.chat_id for d in (*deliveries, *self.dispatcher.pending.values())}
-        today = now.astimezone(self.registry.settings.tz).date()
-        context = standing.context(self.registry, self.store.task_states(), today, now, members or self.members(),
-                                   self.coordinators, chats)
+        context = standing.context(self.registry, self.overdue(now), members or self.members(), self.coordinators,
+                                   chats)
         for chat, ds in context.items():
             at, items = self._told.get(chat, (None, ()))
             if at is not None and now - at < TOLD_GAP:
                 context[chat] = [d for d in ds if d.reminder.item not in items]
         return context
+
+    def overdue(self, now: datetime) -> list:
+        """Every open overdue item (standing.overdue_items), kept until the day, the registry or the data change:
+        a tick costs what is past its date, not what is registered."""
+        today = now.astimezone(self.registry.settings.tz).date()
+        key = (self.registry.fingerprint, today, self.store.data_version())
+        if self._overdue[0] != key:
+            if self._dated[0] != self.registry.fingerprint:
+                self._dated = (self.registry.fingerprint, standing.dated_items(self.registry))
+            self._overdue = (key, standing.overdue_items(self.registry, _LazyStates(self.store), today, now,
+                                                         self._dated[1]))
+        return self._overdue[1]
 
     def _remember_told(self, deliveries, context: dict, report, now: datetime) -> None:
         failed = set(report.failed_chats) | set(report.deactivated)

@@ -55,8 +55,8 @@ def test_overdue_items_name_a_late_milestone_until_the_next_date_of_its_task(tmp
 
     registry = load_registry(cfg.registry, cfg.units)
     at = t(20)
-    assert [r.item for r in overdue_items(registry, {}, at.date(), at)] == ["cw-02", "cw-05", "cw-06#1"]
-    assert [r.item for r in overdue_items(registry, {}, t(28).date(), at)] == ["cw-02", "cw-05", "cw-06"]
+    assert [r.item for r in overdue_items(registry, {}, at.date(), at)] == ["cw-05", "cw-02", "cw-06#1"]
+    assert [r.item for r in overdue_items(registry, {}, t(28).date(), at)] == ["cw-05", "cw-02", "cw-06"]
 
 
 def test_a_catch_up_just_before_a_send_time_is_merged_with_it_and_tells_each_item_once(tmp_path):
