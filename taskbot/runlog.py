@@ -20,12 +20,13 @@ def next_reminders(nxt: datetime | None, now: datetime, tz) -> str:
 
 
 def after_send(report, nxt: datetime | None, tz) -> str | None:
-    """One line after a tick that sent or tried to send digests; None after a quiet tick."""
+    """One log line after a tick that sent or tried to send digests (the logger names taskbot); None after a
+    quiet tick."""
     failed = len(report.failed_chats) + len(report.deactivated)
     if not report.chats and not failed:
         return None
     kind = "catch-up " if report.catch_up else ""
-    line = (f"taskbot: {kind}send time {_at(report.at, tz)}: {report.chats - failed} digest(s) sent "
+    line = (f"{kind}send time {_at(report.at, tz)}: {report.chats - failed} digest(s) sent "
             f"({report.messages} message(s)) to {report.chats} chat(s), {len(report.failed_chats)} failed")
     if report.deactivated:
         line += f", {len(report.deactivated)} chat(s) gone (deactivated)"

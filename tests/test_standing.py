@@ -90,7 +90,7 @@ def test_a_catch_up_just_before_a_send_time_is_merged_with_it_and_tells_each_ite
 def test_the_run_lines_after_a_send_time_and_on_stop():
     report = TickReport(t(3), reminders=5, chats=4, messages=5, failed_chats=[7], deactivated=[8])
     assert after_send(report, t(4), TZ) == (
-        "taskbot: send time 2018-09-03T09:00:00+08:00: 2 digest(s) sent (5 message(s)) to 4 chat(s), 1 failed, "
+        "send time 2018-09-03T09:00:00+08:00: 2 digest(s) sent (5 message(s)) to 4 chat(s), 1 failed, "
         "1 chat(s) gone (deactivated); next send time 2018-09-04T09:00:00+08:00")
     assert after_send(TickReport(t(3)), t(4), TZ) is None
     assert stopped({}, t(4), TZ) == "taskbot: stopped; nothing pending; next reminders at 2018-09-04T09:00:00+08:00"
