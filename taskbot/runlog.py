@@ -15,7 +15,7 @@ def next_reminders(nxt: datetime | None, now: datetime, tz) -> str:
     if nxt is None:
         return "next reminders at never"
     if nxt <= now:
-        return f"next reminders now (due since {_at(nxt, tz)}, missed while the bot was stopped)"
+        return f"next reminders at {_at(now, tz)} (now: due since {_at(nxt, tz)}, missed while the bot was stopped)"
     return f"next reminders at {_at(nxt, tz)}"
 
 

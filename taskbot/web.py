@@ -29,6 +29,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from . import feeds
+from .feedworker import FeedWorker
 
 log = logging.getLogger("taskbot.web")
 access_log = logging.getLogger("taskbot.web.access")
@@ -36,6 +37,7 @@ access_log = logging.getLogger("taskbot.web.access")
 NOT_FOUND = "not found\n"
 FEED_CACHE = web.AppKey("feed_cache", object)
 CACHE_ENTRIES = 64
+PROCESS_MIN_TASKS = 2000  # registries at least this large render in a worker process; smaller ones in a thread
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{8,128}")
 _FEED_PATH = re.compile(r"/feeds/[^/?#]*")
 _TRUE = ("1", "true", "yes", "on")
@@ -80,6 +82,13 @@ class FeedCache:
         self.previous: dict[tuple, Rendered] = {}  # the last render per (scope, variant), for Last-Modified
         self.renders = 0
         self.memo: dict = {}  # rendered components per task (see feeds.build_feed), shared by all scopes
+        self.process_min_tasks = PROCESS_MIN_TASKS
+        self.worker: FeedWorker | None = None  # started by the first large render
+        self.in_process = 0  # renders the worker process did
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
 
     def scope_of(self, row) -> tuple | None:
         """The feeds scope of a token row; None for a scope this server does not know."""
@@ -136,19 +145,28 @@ class FeedCache:
 
     async def _render(self, registry, scope, todo, today) -> Rendered:
         self.renders += 1
-        # off the event loop, which paces the Telegram sends (bench/storm.py measures the loop's lag)
-        feed, gz, etag = await asyncio.to_thread(self._build, registry, scope, todo, today)
-        last = feed.last_modified
+        # off the event loop, which paces the Telegram sends (bench/storm.py measures the loop's lag): large
+        # registries in a worker process (a thread would still take turns with the loop for the GIL)
+        out = None
+        if len(registry.tasks) >= self.process_min_tasks:
+            self.worker = self.worker or FeedWorker(self.service.config)
+            if self.worker.usable():
+                out = await self.worker.build(asyncio.get_running_loop(), registry.fingerprint, scope, today, todo)
+                self.in_process += out is not None
+        if out is None:
+            feed, gz, etag = await asyncio.to_thread(self._build, registry, scope, todo, today)
+            out = (feed.body, gz, etag, feed.last_modified, feed.components)
+        body, gz, etag, last, components = out
         prev = self.previous.get((scope, todo))
         if prev is not None and prev.etag == etag:
             last = prev.last_modified
         elif prev is not None and prev.last_modified and (last is None or last <= prev.last_modified):
             # changed without a newer LAST-MODIFIED inside (a membership, a document title): now
             last = max(self.service.clock.now(), prev.last_modified + timedelta(seconds=1))
-        rendered = Rendered(feed.body, gz, etag, last.replace(microsecond=0) if last else None, feed.components)
+        rendered = Rendered(body, gz, etag, last.replace(microsecond=0) if last else None, components)
         self.previous[(scope, todo)] = rendered
-        log.debug("rendered feed %s%s: %d components, %d bytes", scope[0], " (todo)" if todo else "",
-                  feed.components, len(feed.body))
+        log.debug("rendered feed %s%s: %d components, %d bytes", scope[0], " (todo)" if todo else "", components,
+                  len(body))
         return rendered
 
 
@@ -230,7 +248,12 @@ async def health_handler(request: web.Request) -> web.Response:
 
 def make_app(service) -> web.Application:
     app = web.Application()
-    app[FEED_CACHE] = FeedCache(service)
+    app[FEED_CACHE] = cache = FeedCache(service)
+
+    async def close_cache(app):
+        cache.close()
+
+    app.on_cleanup.append(close_cache)
     app.router.add_get("/feeds/{name}", feed_handler)  # HEAD is answered too, without the body
     app.router.add_get("/healthz", health_handler)
     return app

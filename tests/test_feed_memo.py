@@ -24,3 +24,37 @@ def test_a_new_day_re_renders_only_the_items_whose_dates_passed():
         assert len(memo) - before == len(turned)  # the others came from the memo
         assert again.body == build_feed(registry, {}, {}, ("all", None), day + timedelta(days=1), variant).body
         assert again.body != build_feed(registry, {}, {}, ("all", None), day, variant).body
+
+
+def test_a_large_registry_renders_in_the_worker_process_with_the_same_bytes_as_in_a_thread(tmp_path):
+    import asyncio
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from taskbot.clock import Clock
+    from taskbot.config import Config
+    from taskbot.service import Service
+    from taskbot.store import Store
+    from taskbot.web import FeedCache
+
+    cfg = Config(registry=str(ROOT / "tasks.yaml"), units=str(ROOT / "data" / "units.yaml"),
+                 db=str(tmp_path / "state.sqlite3"))
+    store = Store.open(cfg.db)
+    clock = Clock(datetime(2018, 9, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), frozen=True)
+    service = Service(cfg, clock, store, load_registry(cfg.registry, cfg.units))
+    store.add_progress("cw-05", "市城管局", 1, "已完成摸底", clock.now())
+
+    async def render(min_tasks):
+        cache = FeedCache(service)
+        cache.process_min_tasks = min_tasks
+        try:
+            return await cache.get(("unit", "市城管局"), False), cache.in_process
+        finally:
+            cache.close()
+
+    in_process, by_worker = asyncio.run(render(0))
+    in_thread, by_thread = asyncio.run(render(10**9))
+    assert (by_worker, by_thread) == (1, 0)
+    assert in_process.body == in_thread.body and in_process.etag == in_thread.etag
+    assert "已完成摸底".encode() in in_process.body
+    store.close()

@@ -73,7 +73,8 @@ def test_a_catch_up_just_before_a_send_time_is_merged_with_it_and_tells_each_ite
     svc = service(cfg, clock, rec)
     assert svc.next_wake() < clock.now()
     assert next_reminders(svc.next_wake(), clock.now(), TZ) == \
-        "next reminders now (due since 2018-08-28T09:00:00+08:00, missed while the bot was stopped)"
+        "next reminders at 2018-09-03T08:59:30+08:00 (now: due since 2018-08-28T09:00:00+08:00, missed while the bot " \
+        "was stopped)"
     first = asyncio.run(svc.tick())
     assert first.catch_up and sorted(c for c, _ in rec.sent) == [1, 2, 3, 900]
     for _ in range(4):  # 09:00:00 and the sweeps after it
