@@ -7,8 +7,9 @@ late the request or its answer travels. The same response-anchored rule keeps ea
 per second and each group at 20 per minute (a digest split into parts goes out part after part).
 
 A 429 (RetryAfter) pauses what it must: the chat it answered; the whole bot only when 429s come from
-more than one chat within the pause (Telegram's overall limit) or for a request without a chat. A pause is
-waited out *before* a slot is taken, so nothing piles up to fire together when it ends.
+more than one chat within the pause (Telegram's overall limit) or for a request without a chat, and then
+once: for as long again after an overall pause, further 429s pause only their chats. A pause is waited out
+*before* a slot is taken, so nothing piles up to fire together when it ends.
 
 Requests come in two classes that share the overall slots fairly: scheduled digests (the transport marks
 them with `rate_limit_args={"kind": "digest"}`) and everything else (command replies, button answers).
@@ -77,6 +78,7 @@ class Pacer(BaseRateLimiter):
         self._last_release = 0.0
         self._paused_until = 0.0  # overall pause after a 429 of Telegram's overall limit
         self._last_429: tuple[float, Any] = (0.0, None)  # (until, chat) of the last chat-level pause
+        self._grace_until = 0.0  # after an overall pause, as long again: 429s pause only their chats
         self._credit = 0  # digests granted since a reply was last granted while both waited
         self._timer: asyncio.TimerHandle | None = None
         self._chats: dict[Any, _Chat] = {}
@@ -149,8 +151,9 @@ class Pacer(BaseRateLimiter):
         now = time.monotonic()
         until = now + seconds
         last_until, last_chat = self._last_429
-        if chat is None or (last_until > now and last_chat != chat_id):
+        if chat is None or (last_until > now and last_chat != chat_id and now >= self._grace_until):
             self._paused_until = max(self._paused_until, until)
+            self._grace_until = self._paused_until + seconds  # answers to sends of before the pause: not again
             log.warning("Telegram's overall limit answered 429: all sends wait %.1f s", seconds)
         if chat is not None:
             chat.paused_until = max(chat.paused_until, until)
