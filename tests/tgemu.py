@@ -10,6 +10,7 @@ import math
 import random
 import re
 import signal
+import sys
 import time
 from typing import Any, Callable
 
@@ -476,6 +477,8 @@ async def _main(argv: list[str] | None = None) -> None:
     async with BotApiEmulator(a.token, a.host, a.port, limits=a.limits, log_path=a.log,
                               error_rate=a.error_rate, seed=a.seed, jitter_ms=a.jitter_ms) as emu:
         print(emu.base_url, flush=True)  # the ready line: the URL carries the port the OS chose for --port 0
+        print(f"tgemu: ready on {emu.host} port {emu.port}{' with limits' if a.limits else ''}"
+              f"{f', jitter 0-{a.jitter_ms:g} ms' if a.jitter_ms else ''}", file=sys.stderr, flush=True)
         await stop.wait()
 
 
