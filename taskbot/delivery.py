@@ -20,6 +20,7 @@ from .planning import Delivery, recipients
 log = logging.getLogger("taskbot.delivery")
 
 CATCH_UP_GAP = timedelta(minutes=10)  # a longer gap since the last tick means the bot was down
+CHECKINS_META = "checkins:{}"  # store meta key per chat: "list" when its digests list every check-in (/checkins)
 
 
 class ChatGone(Exception):
@@ -143,7 +144,9 @@ class Dispatcher:
             lang = langs.get(chat_id) or "zh"
             escalation = all(d.role == "coordinator" for d in items)
             shown = items + [d for d in context.get(chat_id, ()) if (d.role == "coordinator") == escalation]
-            parts = render(shown, today, lang, catch_up, leads)
+            listed = any(d.reminder.due is None for d in shown) and self.store.get_meta(
+                CHECKINS_META.format(chat_id)) == "list"
+            parts = render(shown, today, lang, catch_up, leads, list_checkins=listed)
             left = list(items)
             async with self._sem:
                 try:

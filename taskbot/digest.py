@@ -66,9 +66,9 @@ def _dedupe(deliveries: list[Delivery]) -> list[Delivery]:
 
 
 def render(deliveries: list[Delivery], today: date, lang: str = "zh", catch_up: bool = False,
-           lead_units: dict[str, str] | None = None) -> list[DigestPart]:
+           lead_units: dict[str, str] | None = None, list_checkins: bool = False) -> list[DigestPart]:
     """The digest for one chat: sections of items (🔴 oldest first), check-ins of undated items folded into one
-    line, at most MAX_LINES lines before the rest is summarised with the command that lists it; split into
+    line (unless `list_checkins`: the chat asked for the list), at most MAX_LINES lines before the rest is summarised with the command that lists it; split into
     parts of at most 4,096 characters at line boundaries."""
     deliveries = _dedupe(deliveries)
     escalation = all(d.role == "coordinator" for d in deliveries)
@@ -91,7 +91,7 @@ def render(deliveries: list[Delivery], today: date, lang: str = "zh", catch_up: 
             if group:
                 sections.append((f"{MARKS[key]} {tr(lang, label)} ({len(group)})",
                                  [(_line(lang, d, today), d.reminder.task_id) for d in group], MORE_CMD[key]))
-    lines = _fit(sections, lang, fold_last=not escalation and any(
+    lines = _fit(sections, lang, fold_last=not escalation and not list_checkins and any(
         urgency(d.reminder.due, today) == "ongoing" for d in deliveries))
     lines.append(("\n" + tr(lang, "Details: /task ID · progress: /progress ID TEXT"), None))
     return _split(head, lines, lang)

@@ -98,3 +98,21 @@ def test_the_run_lines_after_a_send_time_and_on_stop():
     assert stopped({"a": type("D", (), {"chat_id": 1})(), "b": type("D", (), {"chat_id": 1})()}, None, TZ) == (
         "taskbot: stopped; 2 reminder(s) to 1 chat(s) were pending (sent on the next start: the ledger has not "
         "recorded them)")
+
+
+def test_a_chat_that_asked_for_the_list_gets_its_check_ins_listed(tmp_path):
+    cfg, rec, clock = write_registry(tmp_path, MORE), Recorder(), Clock(t(3, 8, 59), frozen=True)
+    svc = service(cfg, clock, rec)
+    svc.store.set_meta("checkins:2", "list")  # what /checkins list stores
+    asyncio.run(svc.tick())
+    clock.advance(timedelta(minutes=1))
+    asyncio.run(svc.tick())  # Mon 09-03: the monthly check-in of cw-03 (undated, 中原区)
+    sent = dict(rec.sent)
+    assert "⚪ 进展填报 (1)\n⚪ cw-03 长效管理 · — · 无时限 · 牵头" in sent[2]
+    svc.store.set_meta("checkins:2", None)
+    rec.sent.clear()
+    svc.agenda.reopen("cw-03", t(3, 8, 59))
+    svc.store.m.Delivery.delete().execute()
+    clock.advance(timedelta(minutes=1))
+    asyncio.run(svc.tick())
+    assert "⚪ 1 项长期任务请按月报进展: /tasks" in dict(rec.sent)[2]

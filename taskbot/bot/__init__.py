@@ -17,6 +17,7 @@ from . import handlers as h
 from . import taskcmds as t
 from .notify import Notifier
 from .pacing import Pacer
+from .prefs import checkins
 from .texts import menu
 from .transport import TelegramTransport
 
@@ -44,7 +45,7 @@ def register(application: Application) -> None:
     for name, callback in (("start", h.start), ("help", h.help_cmd), ("join", h.join), ("leave", h.leave),
                            ("lang", h.lang_cmd), ("whoami", h.whoami), ("feed", h.feed), ("invite", h.invite),
                            ("tasks", t.tasks), ("due", t.due), ("overdue", t.overdue), ("task", t.task),
-                           ("done", t.done), ("undo", t.undo), ("progress", t.progress)):
+                           ("done", t.done), ("undo", t.undo), ("progress", t.progress), ("checkins", checkins)):
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(t.on_button))
     application.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, h.unknown))
