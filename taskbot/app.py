@@ -10,6 +10,7 @@ import signal
 import sys
 import zlib
 
+from . import runlog
 from .clock import Clock
 from .delivery import ConsoleTransport
 from .i18n import cli_tr
@@ -111,8 +112,13 @@ async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
             application.bot_data["service"] = service
         else:
             virtual = {virtual_chat(u): u for u in registry.units.units}
-            transport = ConsoleTransport(cfg.outbox, clock=clock, label=lambda chat_id: (
-                f"the liaison of {virtual[chat_id]}" if chat_id in virtual else f"chat {chat_id}"))
+
+            def unit_of(chat_id):
+                return virtual.get(chat_id) or "、".join(store.chat_units(chat_id)) or None
+
+            transport = ConsoleTransport(cfg.outbox, clock=clock, unit_of=unit_of, label=lambda chat_id: (
+                f"the liaison of {virtual[chat_id]}" if chat_id in virtual else
+                f"chat {chat_id} ({unit_of(chat_id)})" if unit_of(chat_id) else f"chat {chat_id}"))
             service = ConsoleService(cfg, clock, store, registry, transport)
             print("taskbot: no TASKBOT_TELEGRAM_TOKEN, so reminders go to this console and to "
                   f"{cfg.outbox} (every unit has one virtual liaison)", flush=True)
@@ -141,7 +147,14 @@ async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
         print(f"taskbot: cannot serve feeds on {cfg.http}: {exc.strerror or exc}", file=sys.stderr)
         store.close()
         return 1
-    scheduler = ReminderScheduler(service, gate=lambda: leadership.fence.leading)
+    tz = registry.settings.tz
+
+    def after_tick(report):
+        line = runlog.after_send(report, service.next_wake(), tz)
+        if line:
+            log.info("%s", line)
+
+    scheduler = ReminderScheduler(service, on_tick=after_tick, gate=lambda: leadership.fence.leading)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -197,10 +210,10 @@ async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
     from .board import weekly
 
     weekly_task = weekly.start(service, application, cfg.outbox, stop)  # settings.reports.weekly
-    nxt = service.next_wake()
     if not stop.is_set():  # (a rejected token has already said why it stops)
-        print(f"taskbot: {registry.summary()}; clock {clock.now().astimezone(registry.settings.tz).isoformat(timespec='seconds')}; "
-              f"next reminders at {nxt.isoformat() if nxt else 'never'}", flush=True)
+        now = clock.now()
+        print(f"taskbot: {registry.summary()}; clock {now.astimezone(tz).isoformat(timespec='seconds')}; "
+              f"{runlog.next_reminders(service.next_wake(), now, tz)}", flush=True)
     if ready is not None:
         ready(service)
     try:
@@ -212,6 +225,8 @@ async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
         if leader_task is not None:
             await leader_task
         scheduler.shutdown()
+        print(runlog.stopped(service.dispatcher.pending if service.dispatcher else {}, service.next_wake(), tz),
+              flush=True)
         if link is not None:
             await link.stop()
         if web is not None:

@@ -20,6 +20,7 @@ from .planning import Delivery, recipients
 log = logging.getLogger("taskbot.delivery")
 
 CATCH_UP_GAP = timedelta(minutes=10)  # a longer gap since the last tick means the bot was down
+CHECKINS_META = "checkins:{}"  # store meta key per chat: "list" when its digests list every check-in (/checkins)
 
 
 class ChatGone(Exception):
@@ -46,9 +47,10 @@ class Transport(Protocol):
 class ConsoleTransport:
     """Without a Telegram token: print what would be sent and append it to an outbox file."""
 
-    def __init__(self, outbox: str | None, stream=None, clock=None, label=None):
+    def __init__(self, outbox: str | None, stream=None, clock=None, label=None, unit_of=None):
         self.outbox, self.stream, self.clock = outbox, stream or sys.stdout, clock
         self.label = label or (lambda chat_id: f"chat {chat_id}")
+        self.unit_of = unit_of  # chat id -> the unit name(s) its records carry
         self._next_id = 0
 
     async def send(self, chat_id, part: DigestPart, coordinator: bool) -> int:
@@ -57,6 +59,8 @@ class ConsoleTransport:
         if self.outbox:
             record = {"chat_id": chat_id, "text": part.text, "tasks": list(part.task_ids),
                       "at": self.clock.now().isoformat() if self.clock else None}
+            if self.unit_of is not None:
+                record["unit"] = self.unit_of(chat_id)
             with open(self.outbox, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         return self._next_id
@@ -109,7 +113,10 @@ class Dispatcher:
         return min((d.reminder.at for d in self.pending.values()), default=None)
 
     async def dispatch(self, deliveries: list[Delivery], registry, now: datetime, catch_up: bool,
-                       coordinators=()) -> TickReport:
+                       coordinators=(), context=None) -> TickReport:
+        """Send each chat its digest; `context` (chat -> deliveries, `standing.context`) adds what the digest
+        shows besides its triggers (every open overdue item); only the triggers are recorded."""
+        context = context or {}
         report = TickReport(now, catch_up, len({d.reminder.item for d in deliveries}))
         for d in deliveries:
             self.pending.setdefault(d.key, d)
@@ -124,7 +131,7 @@ class Dispatcher:
         today = now.astimezone(registry.settings.tz).date()
         langs = self.store.chat_langs(by_chat)  # every chat of this dispatch, retries included
         leads = {}  # task id -> the units in charge, for the coordinators' overview by unit
-        for ds in by_chat.values():
+        for ds in (*by_chat.values(), *context.values()):
             for d in ds:
                 task = registry.by_id.get(d.reminder.task_id) if d.role == "coordinator" else None
                 if task is not None:
@@ -155,7 +162,11 @@ class Dispatcher:
                     items = [d for d in items if d.key in mine]
                     if not items:
                         return
-                parts = render(items, today, lang, catch_up, leads)
+                escalation = all(d.role == "coordinator" for d in items)
+                shown = items + [d for d in context.get(chat_id, ()) if (d.role == "coordinator") == escalation]
+                listed = any(d.reminder.due is None for d in shown) and self.store.get_meta(
+                    CHECKINS_META.format(chat_id)) == "list"
+                parts = render(shown, today, lang, catch_up, leads, list_checkins=listed)
                 left = list(items)
                 try:
                     for i, part in enumerate(parts):

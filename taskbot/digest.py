@@ -9,6 +9,8 @@ from .i18n import tr
 from .planning import Delivery
 
 LIMIT = 4096
+MAX_LINES = 40  # item and section lines of a digest before the rest is summarised (readable on a phone)
+MORE_CMD = {"overdue": "/overdue", "today": "/due", "week": "/due", "later": "/tasks", "ongoing": "/tasks"}
 MARKS = {"overdue": "🔴", "today": "🟠", "week": "🟡", "later": "🟢", "ongoing": "⚪"}
 SECTIONS = (("overdue", "Overdue"), ("today", "Due today"), ("week", "Due this week"),
             ("later", "Later"), ("ongoing", "Progress check-in"))
@@ -64,31 +66,64 @@ def _dedupe(deliveries: list[Delivery]) -> list[Delivery]:
 
 
 def render(deliveries: list[Delivery], today: date, lang: str = "zh", catch_up: bool = False,
-           lead_units: dict[str, str] | None = None) -> list[DigestPart]:
-    """The digest for one chat, split into parts of at most 4,096 characters at line boundaries."""
+           lead_units: dict[str, str] | None = None, list_checkins: bool = False) -> list[DigestPart]:
+    """The digest for one chat: sections of items (🔴 oldest first), check-ins of undated items folded into one
+    line (unless `list_checkins`: the chat asked for the list), at most MAX_LINES lines before the rest is summarised with the command that lists it; split into
+    parts of at most 4,096 characters at line boundaries."""
     deliveries = _dedupe(deliveries)
     escalation = all(d.role == "coordinator" for d in deliveries)
     title = tr(lang, "Overdue items by unit") if escalation else tr(lang, "Task reminders")
     head = f"📋 {title} · {today.isoformat()}"
     if catch_up:
         head += "\n" + tr(lang, "(catch-up: reminders missed while the bot was offline)")
-    lines: list[tuple[str, str | None]] = []  # (text, task id)
+    sections: list[tuple[str, list[tuple[str, str]], str]] = []  # (title, [(line, task id)], command for more)
     if escalation:
         by_unit: dict[str, list[Delivery]] = {}
         for d in deliveries:
             unit = (lead_units or {}).get(d.reminder.task_id) or tr(lang, "(no unit)")
             by_unit.setdefault(unit, []).append(d)
         for unit in sorted(by_unit):
-            lines.append((f"\n🏢 {unit} ({len(by_unit[unit])})", None))
-            lines += [(_line(lang, d, today), d.reminder.task_id) for d in by_unit[unit]]
+            sections.append((f"🏢 {unit} ({len(by_unit[unit])})",
+                             [(_line(lang, d, today), d.reminder.task_id) for d in by_unit[unit]], "/overdue"))
     else:
         for key, label in SECTIONS:
             group = [d for d in deliveries if urgency(d.reminder.due, today) == key]
             if group:
-                lines.append((f"\n{MARKS[key]} {tr(lang, label)} ({len(group)})", None))
-                lines += [(_line(lang, d, today), d.reminder.task_id) for d in group]
+                sections.append((f"{MARKS[key]} {tr(lang, label)} ({len(group)})",
+                                 [(_line(lang, d, today), d.reminder.task_id) for d in group], MORE_CMD[key]))
+    lines = _fit(sections, lang, fold_last=not escalation and not list_checkins and any(
+        urgency(d.reminder.due, today) == "ongoing" for d in deliveries))
     lines.append(("\n" + tr(lang, "Details: /task ID · progress: /progress ID TEXT"), None))
     return _split(head, lines, lang)
+
+
+def _fit(sections, lang: str, fold_last: bool) -> list[tuple[str, str | None]]:
+    """Section titles and item lines within MAX_LINES; what does not fit is counted with its command.
+
+    The check-ins of undated items (the last section when `fold_last`) are one line; a cut section ends in
+    "… N more: /cmd"; sections after the budget keep their title and that line only (escalations: one
+    line for all the units left)."""
+    out: list[tuple[str, str | None]] = []
+    used = 0
+    for i, (title, rows, cmd) in enumerate(sections):
+        if fold_last and i == len(sections) - 1:
+            out.append(("\n" + f"{MARKS['ongoing']} " + tr(lang, "{n} long-term items: please report progress "
+                                                             "monthly: {cmd}", n=len(rows), cmd=cmd), None))
+            continue
+        reserve = 0 if cmd == "/overdue" and title.startswith("🏢") else 2 * (len(sections) - i - 1)
+        room = MAX_LINES - used - reserve - 1  # less this section's title
+        if room < 1 and title.startswith("🏢"):  # escalation by unit: the rest in one line
+            rest = sections[i:]
+            out.append(("\n" + tr(lang, "… {n} more items of {units} units: {cmd}", n=sum(len(r) for _, r, _ in rest),
+                                  units=len(rest), cmd=cmd), None))
+            break
+        shown = rows if len(rows) <= room else rows[: max(0, room - 1)]
+        out.append(("\n" + title, None))
+        out += shown
+        if len(shown) < len(rows):
+            out.append((tr(lang, "… {n} more: {cmd}", n=len(rows) - len(shown), cmd=cmd), None))
+        used += 1 + len(shown) + (len(shown) < len(rows))
+    return out
 
 
 def utf16_len(text: str) -> int:

@@ -330,7 +330,8 @@ def build_feed(registry: Registry, states: Mapping, progress: Mapping[str, Progr
     ('units', [NAME, ...]); now: an aware datetime (or a date) deciding what is overdue;
     withdrawn: last known definitions of tasks no longer in the registry (may be partial or empty);
     memo: a dict the caller keeps between renders: each task's rendered bytes are reused while its
-    definition, state, progress, the registry and the day are the same (the bytes do not change).
+    definition, state, progress and the registry are the same and no date of it passed (`_passed`): across
+    days too, so a new day re-renders only the items that turned overdue.
     """
     today = now if not isinstance(now, datetime) else now.astimezone(registry.settings.tz).date()
     r = _Renderer(registry, states, progress, today, todo)
@@ -351,17 +352,18 @@ def build_feed(registry: Registry, states: Mapping, progress: Mapping[str, Progr
         if hit[1] is not None and (latest is None or hit[1] > latest):
             latest = hit[1]
 
-    base = (registry.fingerprint, today, todo)
+    base = (registry.fingerprint, todo)
     for task in registry.tasks:
         if wanted(task):
-            put(base + (False, task, states.get(task.id), progress.get(task.id)),
+            put(base + (_passed(registry, task, today), False, task, states.get(task.id), progress.get(task.id)),
                 lambda task=task: r.render_task(task, withdrawn=False))
     known = withdrawn or {}
     for tid in sorted(t for t, s in states.items() if s.withdrawn and t not in registry.by_id):
         state, task = states[tid], known.get(tid)
         if task is not None:
             if wanted(task):
-                put(base + (True, task, state, progress.get(tid)), lambda task=task: r.render_task(task, withdrawn=True))
+                put(base + (_passed(registry, task, today), True, task, state, progress.get(tid)),
+                    lambda task=task: r.render_task(task, withdrawn=True))
         elif scope[0] == "all" or (scope[0] == "doc" and state.doc == scope[1]):
             put(base + (True, tid, state, progress.get(tid)), lambda state=state: [r.render_withdrawn_id(state)])
     cal = Calendar()
@@ -379,6 +381,13 @@ def build_feed(registry: Registry, states: Mapping, progress: Mapping[str, Progr
     end = b"END:VCALENDAR\r\n"
     assert head.endswith(end)
     return Feed(head[:-len(end)] + b"".join(parts) + end, latest, count)
+
+
+def _passed(registry: Registry, task: Task, today: date):
+    """What of `today` a task's rendering depends on: how many of its dates are past (an item turns overdue);
+    the day itself only for a task whose document is unknown (its first occurrence counts from today)."""
+    n = sum(1 for d in (task.due, *(m.due for m in task.milestones)) if d is not None and d < today)
+    return n if task.doc in registry.documents else (n, today)
 
 
 def build_calendar(registry: Registry, states: Mapping, progress: Mapping[str, ProgressInfo], scope: tuple,

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from . import standing
 from .delivery import CATCH_UP_GAP, Dispatcher, TickReport, address, relevant_after_gap
 from .diagnostics import Diagnostic, did_you_mean
 from .planning import Agenda
@@ -17,6 +18,8 @@ from .registry import Registry, Task, check_files
 
 log = logging.getLogger("taskbot.service")
 
+CATCH_UP_AHEAD = timedelta(minutes=10)  # reminders due this soon join a catch-up digest
+TOLD_GAP = timedelta(hours=1)  # a standing overdue item told within this is not told again
 MAX_NOTE = 500  # characters of a status note or progress report
 
 
@@ -49,6 +52,9 @@ class Service:
         self.listeners: list = []  # callables(event: str, task_id: str | None) after changes
         self._lock = asyncio.Lock()
         self._ticked_at: datetime | None = None  # this process's last tick
+        self._told: dict[int, tuple[datetime, set]] = {}  # chat -> (when, items) of its last digest
+        self._dated: tuple = (None, [])  # (registry fingerprint, standing.dated_items)
+        self._overdue: tuple = (None, [])  # ((fingerprint, day, data version), standing.overdue_items)
         store.sync_registry(registry, clock.now())
         last = store.last_tick()
         self.agenda = Agenda(registry, store.task_states(), last or clock.now())
@@ -134,7 +140,9 @@ class Service:
             # downtime is measured from this process's last tick when there is one: a chat that keeps
             # failing holds the stored mark back (so a restart retries it) but is no downtime
             catch_up = now - (self._ticked_at or last) > CATCH_UP_GAP
-            due = self.agenda.pop_due(now, _LazyStates(self.store))
+            # a catch-up takes in what is due in the next minutes too (a restart at 08:59:30 before a 09:00
+            # send time): one digest, not the same items twice within a minute
+            due = self.agenda.pop_due(now + CATCH_UP_AHEAD if catch_up else now, _LazyStates(self.store))
             members = self.members() if due else {}
             deliveries = address(self.registry, due, members, sorted(self.coordinators))
             if catch_up:
@@ -142,7 +150,10 @@ class Service:
             report = TickReport(now, catch_up)
             if self.dispatcher is not None and (deliveries or self.dispatcher.pending):
                 if getattr(self.dispatcher.transport, "ready", True):
-                    report = await self.dispatcher.dispatch(deliveries, self.registry, now, catch_up, self.coordinators)
+                    context = self.standing(members, deliveries, now)
+                    report = await self.dispatcher.dispatch(deliveries, self.registry, now, catch_up, self.coordinators,
+                                                            context)
+                    self._remember_told(deliveries, context, report, now)
                 else:  # Telegram cannot be reached: keep them pending (the stored mark stays before them)
                     for d in deliveries:
                         self.dispatcher.pending.setdefault(d.key, d)
@@ -161,6 +172,40 @@ class Service:
         self._ticked_at = None
         if self.dispatcher is not None:
             self.dispatcher.pending.clear()
+
+    def standing(self, members, deliveries, now: datetime) -> dict:
+        """What the chats about to get a digest should see besides its triggers: every open overdue item,
+        less what this process told the chat within the last TOLD_GAP (a second digest soon after a first)."""
+        chats = {d.chat_id for d in (*deliveries, *self.dispatcher.pending.values())}
+        context = standing.context(self.registry, self.overdue(now), members or self.members(), self.coordinators,
+                                   chats)
+        for chat, ds in context.items():
+            at, items = self._told.get(chat, (None, ()))
+            if at is not None and now - at < TOLD_GAP:
+                context[chat] = [d for d in ds if d.reminder.item not in items]
+        return context
+
+    def overdue(self, now: datetime) -> list:
+        """Every open overdue item (standing.overdue_items), kept until the day, the registry or the data change:
+        a tick costs what is past its date, not what is registered."""
+        today = now.astimezone(self.registry.settings.tz).date()
+        key = (self.registry.fingerprint, today, self.store.data_version())
+        if self._overdue[0] != key:
+            if self._dated[0] != self.registry.fingerprint:
+                self._dated = (self.registry.fingerprint, standing.dated_items(self.registry))
+            self._overdue = (key, standing.overdue_items(self.registry, _LazyStates(self.store), today, now,
+                                                         self._dated[1]))
+        return self._overdue[1]
+
+    def _remember_told(self, deliveries, context: dict, report, now: datetime) -> None:
+        failed = set(report.failed_chats) | set(report.deactivated)
+        told: dict[int, set] = {}
+        for d in (*deliveries, *(d for ds in context.values() for d in ds)):
+            if d.chat_id not in failed:
+                told.setdefault(d.chat_id, set()).add(d.reminder.item)
+        self._told = {c: v for c, v in self._told.items() if now - v[0] < TOLD_GAP}
+        for chat, items in told.items():
+            self._told[chat] = (now, items | set(self._told.get(chat, (now, set()))[1]))
 
     def members(self) -> dict[str, list[int]]:
         """Liaison chats by unit."""

@@ -30,6 +30,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from . import feeds, webguard
+from .feedworker import FeedWorker
 
 log = logging.getLogger("taskbot.web")
 access_log = logging.getLogger("taskbot.web.access")
@@ -37,6 +38,7 @@ access_log = logging.getLogger("taskbot.web.access")
 NOT_FOUND = "not found\n"
 FEED_CACHE = web.AppKey("feed_cache", object)
 CACHE_ENTRIES = 64
+PROCESS_MIN_TASKS = 2000  # registries at least this large render in a worker process; smaller ones in a thread
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{8,128}")
 _FEED_PATH = re.compile(r"(/feeds)/[^?#]*", re.IGNORECASE)  # the rest of the path, however it is spelled
 _BOARD_PATH = re.compile(r"(/board)/+(?!_static/)[^/?#]*", re.IGNORECASE)  # the static files carry no token
@@ -92,6 +94,13 @@ class FeedCache:
         self.previous: dict[tuple, Rendered] = {}  # the last render per (scope, variant), for Last-Modified
         self.renders = 0
         self.memo: dict = {}  # rendered components per task (see feeds.build_feed), shared by all scopes
+        self.process_min_tasks = PROCESS_MIN_TASKS
+        self.worker: FeedWorker | None = None  # started by the first large render
+        self.in_process = 0  # renders the worker process did
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
 
     def scope_of(self, row) -> tuple | None:
         """The feeds scope of a token row; None for a scope this server does not know."""
@@ -135,29 +144,41 @@ class FeedCache:
         finally:
             del self.pending[key]
 
-    async def _render(self, registry, scope, todo, today) -> Rendered:
+    def _build(self, registry, scope, todo, today):
+        """Everything a render does, in a worker thread: the store's reads, the feed, gzip and the ETag."""
         store = self.service.store
         states = store.task_states()
         progress = feeds.summarize_progress(store.progress())
         withdrawn = store.withdrawn_definitions() if any(s.withdrawn for s in states.values()) else {}
-        self.renders += 1
-        if len(self.memo) > 4 * len(states) + 256:  # stale days, states and registries
+        if len(self.memo) > 4 * len(states) + 256:  # stale states and registries
             self.memo.clear()
-        feed = await asyncio.to_thread(feeds.build_feed, registry, states, progress, scope, today, todo, withdrawn,
-                                       self.memo)
-        gz = await asyncio.to_thread(gzip.compress, feed.body, 6, mtime=0)
-        etag = hashlib.sha256(feed.body).hexdigest()[:32]
-        last = feed.last_modified
+        feed = feeds.build_feed(registry, states, progress, scope, today, todo, withdrawn, self.memo)
+        return feed, gzip.compress(feed.body, 6, mtime=0), hashlib.sha256(feed.body).hexdigest()[:32]
+
+    async def _render(self, registry, scope, todo, today) -> Rendered:
+        self.renders += 1
+        # off the event loop, which paces the Telegram sends (bench/storm.py measures the loop's lag): large
+        # registries in a worker process (a thread would still take turns with the loop for the GIL)
+        out = None
+        if len(registry.tasks) >= self.process_min_tasks:
+            self.worker = self.worker or FeedWorker(self.service.config)
+            if self.worker.usable():
+                out = await self.worker.build(asyncio.get_running_loop(), registry.fingerprint, scope, today, todo)
+                self.in_process += out is not None
+        if out is None:
+            feed, gz, etag = await asyncio.to_thread(self._build, registry, scope, todo, today)
+            out = (feed.body, gz, etag, feed.last_modified, feed.components)
+        body, gz, etag, last, components = out
         prev = self.previous.get((scope, todo))
         if prev is not None and prev.etag == etag:
             last = prev.last_modified
         elif prev is not None and prev.last_modified and (last is None or last <= prev.last_modified):
             # changed without a newer LAST-MODIFIED inside (a membership, a document title): now
             last = max(self.service.clock.now(), prev.last_modified + timedelta(seconds=1))
-        rendered = Rendered(feed.body, gz, etag, last.replace(microsecond=0) if last else None, feed.components)
+        rendered = Rendered(body, gz, etag, last.replace(microsecond=0) if last else None, components)
         self.previous[(scope, todo)] = rendered
-        log.debug("rendered feed %s%s: %d components, %d bytes", scope[0], " (todo)" if todo else "",
-                  feed.components, len(feed.body))
+        log.debug("rendered feed %s%s: %d components, %d bytes", scope[0], " (todo)" if todo else "", components,
+                  len(body))
         return rendered
 
 
@@ -237,7 +258,12 @@ def make_app(service, routes=()) -> web.Application:
     from .health import health_handler
 
     app = web.Application()
-    app[FEED_CACHE] = FeedCache(service)
+    app[FEED_CACHE] = cache = FeedCache(service)
+
+    async def close_cache(app):
+        cache.close()
+
+    app.on_cleanup.append(close_cache)
     app.router.add_get("/feeds/{name}", feed_handler)  # HEAD is answered too, without the body
     app.router.add_get("/healthz", health_handler)
     for method, path, handler in routes:  # e.g. the Telegram webhook (taskbot.bot.webhook)

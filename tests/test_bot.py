@@ -160,7 +160,7 @@ def test_menu_help_and_language(cfg):
         async with running(cfg) as env:
             cmds = {key[1]: [c["command"] for c in v] for key, v in env.emu.commands.items()}
             names = ["start", "help", "join", "leave", "tasks", "due", "overdue", "task", "progress", "done",
-                     "undo", "invite", "feed", "board", "lang", "whoami"]
+                     "undo", "invite", "feed", "board", "lang", "checkins", "whoami"]
             assert cmds == {"": names, "zh": names, "en": names}
             en = {c["command"]: c["description"] for key, v in env.emu.commands.items() if key[1] == "en" for c in v}
             zh = {c["command"]: c["description"] for key, v in env.emu.commands.items() if key[1] == "zh" for c in v}
@@ -180,6 +180,7 @@ def test_menu_help_and_language(cfg):
                 /feed — 我的日历订阅地址(webcal:// 与 http(s)://)
                 /board — 我的督查看板地址(网页与Excel导出)
                 /lang zh|en — 语言:中文 (zh) 或 English (en)
+                /checkins list|brief — 提醒中的进展填报事项:逐项列出(list)或合并为一行(brief)
                 /whoami — 我的信息:用户ID、会话、单位、身份
 
                 在群里请带上机器人名称:/tasks@{BOT}
@@ -192,6 +193,11 @@ def test_menu_help_and_language(cfg):
             assert await env.say(LIAISON, LIAISON, "/lang fr") == "Usage: /lang zh or /lang en"
             assert await env.say(LIAISON, LIAISON, "/lang zh") == "语言已设为中文。"
             assert await env.say(LIAISON, LIAISON, "/nosuch") == "未知命令。发送 /help 查看命令列表。"
+            assert await env.say(LIAISON, LIAISON, "/checkins") == "用法:/checkins list 或 /checkins brief(当前:brief)"
+            assert await env.say(LIAISON, LIAISON, "/checkins list") == "提醒中将逐项列出进展填报事项。"
+            assert env.store.get_meta(f"checkins:{LIAISON}") == "list"
+            assert await env.say(LIAISON, LIAISON, "/checkins brief") == "提醒中的进展填报事项将合并为一行。"
+            assert env.store.get_meta(f"checkins:{LIAISON}") is None
             assert (await env.say(GROUP, LIAISON, f"/help@{BOT}", "group")).startswith("命令:\n/start")
             assert (await env.say(LIAISON, LIAISON, "/whoami")).splitlines() == [
                 f"用户ID:{LIAISON}", f"会话:{LIAISON}(private)", "身份:未登记", "所属单位:—", "语言:zh"]

@@ -1,5 +1,6 @@
 """The command line as a user types it: invite, feed-url, feed-revoke, reload, and `python bot.py`."""
 
+import json
 import os
 import shutil
 import signal
@@ -115,6 +116,8 @@ def test_python_bot_py_runs_without_a_token_and_says_what_it_would_send(tmp_path
     assert "--- would send to the liaison of 市" in out and "📋 督办事项提醒 · 2018-10-08" in out
     assert proc.returncode == 0
     assert (work / "data" / "outbox.jsonl").read_text(encoding="utf-8").count("\n") >= 1
+    assert json.loads((work / "data" / "outbox.jsonl").read_text(encoding="utf-8").splitlines()[0])["unit"].startswith("市")
+    assert "taskbot: stopped; " in out  # and what was pending
     assert (work / "data" / "taskbot.sqlite3").exists()
 
 

@@ -287,7 +287,7 @@ def test_a_chat_that_keeps_failing_does_not_turn_later_ticks_into_catch_ups(tmp_
 
 
 def test_a_long_digest_confirms_each_part_so_a_failure_never_resends_the_first(tmp_path):
-    many = "".join(f"  - {{id: m-{i:03d}, doc: 郑政文〔2018〕143号, title: {'建筑垃圾治理' * 10}{i}, lead: [市城管局], "
+    many = "".join(f"  - {{id: m-{i:03d}, doc: 郑政文〔2018〕143号, title: {'建筑垃圾治理' * 20}{i}, lead: [市城管局], "
                    f"due: 2018-09-28}}\n" for i in range(120))
     cfg, clock = write_registry(tmp_path, TASKS + many), Clock(t(28, 8, 59), frozen=True)
 
@@ -311,7 +311,7 @@ def test_a_long_digest_confirms_each_part_so_a_failure_never_resends_the_first(t
     assert len(to_lead) >= 2
     listed = [line.split()[1] for text in to_lead for line in text.splitlines()
               if line.startswith("🟠 ") and not line.startswith("🟠 今日到期")]
-    assert sorted(listed) == sorted(["cw-01"] + [f"m-{i:03d}" for i in range(120)])  # each item exactly once
+    assert len(listed) == len(set(listed)) > 20  # no item twice (the digest lists up to MAX_LINES lines)
 
 
 def test_a_retried_digest_is_in_the_chats_language(tmp_path):

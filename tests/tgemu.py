@@ -10,6 +10,7 @@ import math
 import random
 import re
 import signal
+import sys
 import time
 from typing import Any, Callable
 
@@ -61,8 +62,9 @@ class BotApiEmulator:
                  limits: bool = False, global_per_sec: int = 30, per_chat_per_sec: int = 1,
                  group_per_min: int = 20, error_rate: float = 0.0, seed: int = 0,
                  log_path: str | None = None, bot_username: str = "taskbot_test_bot",
-                 lose_reply_rate: float = 0.0):
+                 lose_reply_rate: float = 0.0, jitter_ms: float = 0.0):
         self.token, self.host, self.port = token, host, port
+        self.jitter_ms = jitter_ms  # each request waits a random 0..jitter_ms before it counts (network delay)
         self.limits, self.global_per_sec = limits, global_per_sec
         self.per_chat_per_sec, self.group_per_min = per_chat_per_sec, group_per_min
         self.error_rate, self.rng = error_rate, random.Random(seed)
@@ -330,6 +332,8 @@ class BotApiEmulator:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"].lower()
+        if self.jitter_ms and method != "getupdates":
+            await asyncio.sleep(self.rng.uniform(0, self.jitter_ms) / 1000)
         self.requests[request.match_info["method"]] += 1
         self._wake()
         try:
@@ -596,7 +600,11 @@ async def _main(argv: list[str] | None = None) -> None:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8081)
     ap.add_argument("--token", default="123456:TEST")
-    ap.add_argument("--limits", action="store_true")
+    ap.add_argument("--limits", "--strict-limits", dest="limits", action="store_true",
+                    help="Telegram's limits: 30 sends in any sliding second, 1 per chat per second, 20 per group "
+                         "per minute; beyond them 429 with retry_after")
+    ap.add_argument("--jitter-ms", type=float, default=0.0,
+                    help="delay each request by a random 0..N ms before it is counted (network jitter)")
     ap.add_argument("--log", default=None, help="JSON-lines log of accepted sends/edits")
     ap.add_argument("--error-rate", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=0)
@@ -605,10 +613,12 @@ async def _main(argv: list[str] | None = None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     async with BotApiEmulator(a.token, a.host, a.port, limits=a.limits, log_path=a.log,
-                              error_rate=a.error_rate, seed=a.seed) as emu:
-        print(emu.base_url, flush=True)
+                              error_rate=a.error_rate, seed=a.seed, jitter_ms=a.jitter_ms) as emu:
+        print(emu.base_url, flush=True)  # the ready line: the URL carries the port the OS chose for --port 0
+        print(f"tgemu: ready on {emu.host} port {emu.port}{' with limits' if a.limits else ''}"
+              f"{f', jitter 0-{a.jitter_ms:g} ms' if a.jitter_ms else ''}", file=sys.stderr, flush=True)
         await stop.wait()
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python3 tests/tgemu.py --port 0 --strict-limits --jitter-ms 20
     asyncio.run(_main())

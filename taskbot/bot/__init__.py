@@ -11,34 +11,24 @@ import logging
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
-from telegram.ext import (AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, MessageHandler,
-                          TypeHandler, filters)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from . import boardcmd as b
 from . import flood
 from . import handlers as h
 from . import taskcmds as t
 from .notify import Notifier
+from .pacing import Pacer
+from .prefs import checkins
 from .texts import menu
 from .transport import TelegramTransport
 
 log = logging.getLogger("taskbot.bot")
 
-RATE_RETRIES = 3  # RetryAfter retries inside PTB's rate limiter (the transport adds its own on top)
-
-
-OVERALL_PER_SEC = 29.5  # just under Telegram's 30 messages per second
-
-
-def rate_limiter() -> AIORateLimiter:
-    """Pace, don't bounce: one request every 1/29.5 s overall (no bursts), 20/min per group.
-
-    A bucket of 30 per second lets 30 requests leave at once, so a sliding one-second window
-    (Telegram's) answers 429 at the seams; spacing them evenly keeps under it (bench/storm.py).
-    RetryAfter still halts all sends and retries.
-    """
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_PER_SEC, group_max_rate=20,
-                          group_time_period=60, max_retries=RATE_RETRIES)
+def rate_limiter() -> Pacer:
+    """Pace, don't bounce: a response-anchored window of 30 sends per second, 1/s per chat, 20/min per group,
+    digests and replies sharing it fairly (taskbot/bot/pacing.py; bench/storm.py measures it)."""
+    return Pacer()
 
 
 def build_application(cfg, gate: flood.FloodGate | None = None) -> Application:
@@ -65,7 +55,7 @@ def register(application: Application) -> None:
                            ("lang", h.lang_cmd), ("whoami", h.whoami), ("feed", h.feed), ("invite", h.invite),
                            ("board", b.board),
                            ("tasks", t.tasks), ("due", t.due), ("overdue", t.overdue), ("task", t.task),
-                           ("done", t.done), ("undo", t.undo), ("progress", t.progress)):
+                           ("done", t.done), ("undo", t.undo), ("progress", t.progress), ("checkins", checkins)):
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(t.on_button))
     application.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, h.unknown))

@@ -33,6 +33,7 @@ COMMANDS = (
     Command("feed", "", "My calendar feed URL (webcal:// and http(s)://)"),
     Command("board", "", "My supervision board URL (web pages and Excel exports)"),
     Command("lang", "zh|en", "Language: 中文 (zh) or English (en)"),
+    Command("checkins", "list|brief", "Progress check-ins in digests: the list, or one line (brief)"),
     Command("whoami", "", "Who I am: user id, chat, units, role"),
 )
 
@@ -45,6 +46,7 @@ _ARGS = {
     "ID [NOTE]": lambda lang: tr(lang, "ID [NOTE]"),
     "UNIT": lambda lang: tr(lang, "UNIT"),
     "zh|en": lambda lang: "zh|en",
+    "list|brief": lambda lang: "list|brief",
 }
 
 
