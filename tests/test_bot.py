@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from taskbot.bot import TelegramTransport, build_application
+from taskbot.bot.flood import FloodGate
 from taskbot.clock import Clock
 from taskbot.config import Config
 from taskbot.registry import load_registry
@@ -127,12 +128,14 @@ class Env:
 
 
 @contextlib.asynccontextmanager
-async def running(cfg, *, limits=False, attempts=3):
+async def running(cfg, *, limits=False, attempts=3, burst=100):  # flood.BURST is 10
+    """The bot against the emulator; `burst` commands per user in 10 s before flood control (its own tests
+    in test_bot_hostile use the real default)."""
     async with BotApiEmulator(TOKEN, limits=limits, bot_username=BOT) as emu:
         cfg.api_url = emu.base_url
         clock = Clock(START, frozen=True)
         store = Store.open(cfg.db)
-        app = build_application(cfg)
+        app = build_application(cfg, gate=FloodGate(burst=burst))
         transport = TelegramTransport(app.bot, attempts=attempts, backoff=0.01)
         svc = Service(cfg, clock, store, load_registry(cfg.registry, cfg.units), transport)
         app.bot_data["service"] = svc

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from taskbot.bot.flood import BURST
 from tests.test_bot import BOT, COORD, GROUP, LIAISON, REFUSAL, STRANGER, cfg, nine, run, running  # noqa: F401
 from tests.test_cli import taskbot
 
@@ -15,7 +16,7 @@ STALE = "此按钮不在这条消息上(或已失效),未作任何更改。请�
 
 def test_typed_numbers_out_of_range_get_the_range_not_an_error(cfg):
     async def body():
-        async with running(cfg) as env:
+        async with running(cfg, burst=BURST) as env:
             env.join(LIAISON, "市城管局")
             for days in ("²", "٣", "99999999999999999999", "-1", "3661"):
                 assert await env.say(LIAISON, LIAISON, f"/due {days}") == "用法:/due [DAYS] (0–3660)"
@@ -42,7 +43,7 @@ def test_cli_invite_bounds_every_number(tmp_path, args, message):
 
 def test_a_forged_confirmation_from_a_coordinator_is_refused(cfg):
     async def body():
-        async with running(cfg) as env:
+        async with running(cfg, burst=BURST) as env:
             env.join(COORD, "市城管局")
             await env.at(nine())
             (digest,) = env.to(COORD)
@@ -69,7 +70,7 @@ TOO_MANY = "请求过于频繁。请等待 {n} 秒后再发送;在此之前的�
 def test_one_users_flood_does_not_stall_replies_to_others(cfg):
     """With the emulator's rate limits on: 500 /whoami from one user, then another user's /help."""
     async def body():
-        async with running(cfg, limits=True) as env:
+        async with running(cfg, limits=True, burst=BURST) as env:
             t = [1000.0]
             env.app.update_processor.seconds = lambda: t[0]  # the flood window's clock, driven here
             for _ in range(500):
@@ -101,7 +102,7 @@ def test_one_users_flood_does_not_stall_replies_to_others(cfg):
 
 def test_a_flood_of_button_presses_gets_one_alert(cfg):
     async def body():
-        async with running(cfg) as env:
+        async with running(cfg, burst=BURST) as env:
             env.app.update_processor.seconds = lambda: 0.0
             env.join(COORD, "市城管局")
             await env.at(nine())
@@ -121,7 +122,7 @@ BYSTANDER_REFUSAL = "在群组中,只有将本群加入单位的成员、群管�
 
 def test_in_a_group_only_the_joiner_admins_and_coordinators_leave_or_change_the_language(cfg):
     async def body():
-        async with running(cfg) as env:
+        async with running(cfg, burst=BURST) as env:
             env.store.upsert_chat(GROUP, "group", "联络群", env.clock.now())
             env.store.join(GROUP, "市城管局", LIAISON, env.clock.now())  # LIAISON joined the group to the unit
             env.emu.set_member(GROUP, ADMIN, "administrator")
@@ -148,7 +149,7 @@ def test_in_a_group_only_the_joiner_admins_and_coordinators_leave_or_change_the_
 
 def test_a_group_admin_check_that_fails_refuses(cfg):
     async def body():
-        async with running(cfg) as env:
+        async with running(cfg, burst=BURST) as env:
             env.store.upsert_chat(GROUP, "group", "联络群", env.clock.now())
             env.store.join(GROUP, "市城管局", LIAISON, env.clock.now())
             env.emu.set_member(GROUP, ADMIN, "administrator")
