@@ -18,7 +18,7 @@ from . import handlers as h
 from . import taskcmds as t
 from .notify import Notifier
 from .texts import menu
-from .transport import TelegramTransport
+from .transport import TelegramTransport, WindowedRateLimiter
 
 log = logging.getLogger("taskbot.bot")
 
@@ -35,8 +35,8 @@ def rate_limiter() -> AIORateLimiter:
     (Telegram's) answers 429 at the seams; spacing them evenly keeps under it (bench/storm.py).
     RetryAfter still halts all sends and retries.
     """
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_PER_SEC, group_max_rate=20,
-                          group_time_period=60, max_retries=RATE_RETRIES)
+    return WindowedRateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_PER_SEC, group_max_rate=20,
+                               group_time_period=60, max_retries=RATE_RETRIES)  # one sendMessage on the wire
 
 
 def build_application(cfg) -> Application:

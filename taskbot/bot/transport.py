@@ -5,14 +5,16 @@ The overall (30 msg/s) and per-group (20 msg/min) limits are PTB's AIORateLimite
 `build_application`); it does not pace messages to one private chat, so this class keeps
 consecutive messages to the same chat at least `per_chat_interval` seconds apart.
 
-At most `in_flight` requests (default 1) are on the wire at once. The dispatcher records a delivery
-in the same loop turn as its reply comes back (no await between them), so with one request in
-flight at most one message is ever accepted by Telegram and not yet in the ledger: a crash at any
-moment duplicates at most one message. Without this bound the rate limiter keeps releasing a
-request every 1/29.5 s whether or not the earlier replies came back, and when Telegram (or the
-bot's own loop) stalls, several accepted messages await their replies at once: a crash then
-re-sends each of them (bench/crash.py --trigger count measured up to 4 such messages at once).
-The price: throughput is at most in_flight / round trip (29.5/s needs a round trip under 34 ms).
+`WindowedRateLimiter` (the application's rate limiter) keeps at most `in_flight` sendMessage requests
+(default 1) on the wire at once: the window covers the HTTP request only, not the waits for the
+limiter or a RetryAfter. The dispatcher records a delivery in the same loop turn as its reply comes
+back (nothing between them suspends), so with one request in flight at most one message is ever
+accepted by Telegram and not yet in the ledger: a crash at any moment duplicates at most one.
+Without this bound the limiter releases a request every 1/29.5 s whether or not the earlier replies
+came back, and when Telegram (or the bot's own loop) stalls, several accepted messages await their
+replies at once: a crash then re-sends each of them (bench/crash.py --trigger count measured up to 4
+such messages at once). The price: at most in_flight / round trip messages a second (29.5/s needs
+a round trip under 34 ms; tests/test_delivery_window.py checks the ledger at each arrival).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 from datetime import timedelta
 
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import AIORateLimiter
 
 from ..delivery import ChatGone, ChatMoved
 from ..digest import DigestPart
@@ -49,13 +52,30 @@ def is_gone(exc: Exception) -> bool:
     return isinstance(exc, BadRequest) and any(p in exc.message.lower() for p in GONE_PHRASES)
 
 
+class WindowedRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter, with at most `in_flight` sendMessage requests on the wire (see above)."""
+
+    def __init__(self, *args, in_flight: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._window = asyncio.Semaphore(in_flight)
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        if endpoint != "sendMessage":
+            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+        async def on_the_wire(*a, **kw):  # called once the limiter admits the request, for each attempt
+            async with self._window:
+                return await callback(*a, **kw)
+
+        return await super().process_request(on_the_wire, args, kwargs, endpoint, data, rate_limit_args)
+
+
 class TelegramTransport:
     """The `delivery.Transport` for Telegram: paced, retried, confirmed by Telegram's reply."""
 
     def __init__(self, bot, *, per_chat_interval: float = 1.0, attempts: int = 5, backoff: float = 1.0,
-                 max_backoff: float = 30.0, in_flight: int = 1):
+                 max_backoff: float = 30.0):
         self.bot = bot
-        self._window = asyncio.Semaphore(in_flight)  # requests on the wire (see the module's docstring)
         self.per_chat_interval, self.attempts = per_chat_interval, attempts
         self.backoff, self.max_backoff = backoff, max_backoff
         self._next_at: dict[int, float] = {}  # chat id -> earliest monotonic time of the next send
@@ -94,9 +114,8 @@ class TelegramTransport:
         last: Exception | None = None
         for attempt in range(self.attempts):
             try:
-                async with self._window:  # released when the reply is in; the caller records it before
-                    message = await self.bot.send_message(chat_id, text, reply_markup=reply_markup,  # yielding
-                                                          disable_web_page_preview=True)
+                message = await self.bot.send_message(chat_id, text, reply_markup=reply_markup,
+                                                      disable_web_page_preview=True)
                 return message.message_id
             except RetryAfter as exc:
                 last, delay = exc, retry_seconds(exc) + 0.1
