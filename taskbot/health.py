@@ -26,7 +26,7 @@ def _probe(store) -> str | None:
 
 
 async def health_handler(request: web.Request) -> web.Response:
-    from .web import FEED_CACHE
+    from .httputil import FEED_CACHE
 
     service = request.app[FEED_CACHE].service
     leadership = getattr(service, "leadership", None)

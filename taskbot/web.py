@@ -20,7 +20,6 @@ import gzip
 import hashlib
 import logging
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -30,13 +29,13 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from . import feeds, webguard
+from .httputil import FEED_CACHE, NOT_FOUND, SECURITY_HEADERS, accepts_gzip, etag_matches  # noqa: F401
+from .oncecache import OnceCache
 from .feedworker import FeedWorker
 
 log = logging.getLogger("taskbot.web")
 access_log = logging.getLogger("taskbot.web.access")
 
-NOT_FOUND = "not found\n"
-FEED_CACHE = web.AppKey("feed_cache", object)
 CACHE_ENTRIES = 64
 PROCESS_MIN_TASKS = 2000  # registries at least this large render in a worker process; smaller ones in a thread
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{8,128}")
@@ -45,7 +44,6 @@ _BOARD_PATH = re.compile(r"(/board)/+(?!_static/)[^/?#]*", re.IGNORECASE)  # the
 _TOKENISH = re.compile(r"[A-Za-z0-9_-]{16,}")  # any token-shaped run, on any route
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TRUE = ("1", "true", "yes", "on")
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
 def redact(path: str) -> str:
@@ -89,8 +87,7 @@ class FeedCache:
     def __init__(self, service, size: int = CACHE_ENTRIES):
         self.service = service
         self.size = size
-        self.entries: OrderedDict[tuple, Rendered] = OrderedDict()
-        self.pending: dict[tuple, asyncio.Future] = {}
+        self.rendered = OnceCache(size)  # Rendered by (scope, registry, data version, day, variant)
         self.previous: dict[tuple, Rendered] = {}  # the last render per (scope, variant), for Last-Modified
         self.renders = 0
         self.memo: dict = {}  # rendered components per task (see feeds.build_feed), shared by all scopes
@@ -119,30 +116,7 @@ class FeedCache:
         today = service.clock.now().astimezone(registry.settings.tz).date()
         version = service.store.data_version() if version is None else version
         key = (scope, registry.fingerprint, version, today, todo)
-        hit = self.entries.get(key)
-        if hit is not None:
-            self.entries.move_to_end(key)
-            return hit
-        if key in self.pending:
-            return await asyncio.shield(self.pending[key])
-        future = asyncio.get_running_loop().create_future()
-        self.pending[key] = future
-        try:
-            rendered = await self._render(registry, scope, todo, today)
-            self.entries[key] = rendered
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-            future.set_result(rendered)
-            return rendered
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except Exception as exc:
-            future.set_exception(exc)
-            future.exception()  # marked as retrieved: waiters get it, nobody else is warned
-            raise
-        finally:
-            del self.pending[key]
+        return await self.rendered.get(key, lambda: self._render(registry, scope, todo, today))
 
     def _build(self, registry, scope, todo, today):
         """Everything a render does, in a worker thread: the store's reads, the feed, gzip and the ETag."""
@@ -182,36 +156,7 @@ class FeedCache:
         return rendered
 
 
-def accepts_gzip(header: str | None) -> bool:
-    """Whether Accept-Encoding allows gzip (q > 0), explicitly or through *."""
-    if not header:
-        return False
-    found: dict[str, float] = {}
-    for part in header.split(","):
-        name, *params = [p.strip() for p in part.split(";")]
-        q = 1.0
-        for p in params:
-            if p.lower().startswith("q="):
-                try:
-                    q = float(p[2:])
-                except ValueError:
-                    q = 0.0
-        found[name.lower()] = q
-    q = found.get("gzip", found.get("x-gzip", found.get("*", 0.0)))
-    return q > 0
 
-
-def etag_matches(header: str, etag: str) -> bool:
-    """If-None-Match (weak comparison): either representation of the same bytes matches."""
-    if header.strip() == "*":
-        return True
-    for tag in header.split(","):
-        tag = tag.strip()
-        if tag.startswith("W/"):
-            tag = tag[2:]
-        if tag.strip('"') in (etag, etag + "-gz"):
-            return True
-    return False
 
 
 def not_found() -> web.Response:

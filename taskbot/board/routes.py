@@ -20,7 +20,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..web import NOT_FOUND, SECURITY_HEADERS, accepts_gzip, etag_matches
+from ..oncecache import OnceCache
+from ..httputil import NOT_FOUND, SECURITY_HEADERS, accepts_gzip, etag_matches
 from .data import Snapshot, summarize
 from .pages import NotFound, Output, Page, Request
 
@@ -79,8 +80,7 @@ class Board:
     def __init__(self, service):
         self.service = service
         self.reader = Reader(service)
-        self.snapshots: OrderedDict[tuple, Snapshot] = OrderedDict()
-        self.pending: dict[tuple, asyncio.Future] = {}
+        self.snapshots = OnceCache(2)  # Snapshot by (registry, data version, day)
         self.pages: OrderedDict[tuple, tuple[Output, str, bytes | None]] = OrderedDict()
         self.renders = 0
         self._stamp: tuple[float, str | None] = (-LEDGER_TTL, None)
@@ -109,33 +109,17 @@ class Board:
         registry = service.registry
         today = service.clock.now().astimezone(registry.settings.tz).date()
         key = (registry.fingerprint, version, today)
-        hit = self.snapshots.get(key)
-        if hit is not None:
-            return hit
-        if key in self.pending:
-            return await asyncio.shield(self.pending[key])
-        future = asyncio.get_running_loop().create_future()
-        self.pending[key] = future
-        try:
+
+        async def build() -> Snapshot:
             store = service.store
             states = store.task_states()
             progress = store.progress()
             members = store.members()
             withdrawn = store.withdrawn_definitions() if any(s.withdrawn for s in states.values()) else {}
-            snap = await asyncio.to_thread(lambda: Snapshot(registry, states, summarize(progress), members, today,
+            return await asyncio.to_thread(lambda: Snapshot(registry, states, summarize(progress), members, today,
                                                             withdrawn))
-            self.snapshots[key] = snap
-            while len(self.snapshots) > 2:
-                self.snapshots.popitem(last=False)
-            future.set_result(snap)
-            return snap
-        except BaseException as exc:
-            future.cancel() if isinstance(exc, asyncio.CancelledError) else future.set_exception(exc)
-            if not future.cancelled():
-                future.exception()
-            raise
-        finally:
-            del self.pending[key]
+
+        return await self.snapshots.get(key, build)
 
     async def page(self, req: Request, version: int) -> tuple[Output, str, bytes | None]:
         registry = self.service.registry
