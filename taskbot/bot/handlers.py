@@ -8,7 +8,7 @@ import re
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from ..commands import MAX_LIFETIME_DAYS, MAX_USES, parse_duration
+from ..invites import MAX_LIFETIME_DAYS, MAX_USES, parse_duration
 from ..i18n import tr
 from ..store import InviteError
 from .common import is_private, lang_of, privileged, reply, service, usage, user_id
