@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .diagnostics import Diagnostic, Problems, RegistryError, did_you_mean, show
 from .recurrence import parse_every
 from .units import UnitDirectory, parse_units
-from .yamlsrc import CONSUMED, Source, YamlError, decode, read_yaml
+from .yamlsrc import CONSUMED, Source, decode, read_source
 
 KINDS = ("task", "goal", "target")
 MIN_YEAR, MAX_YEAR = 1900, 2999  # reminders are planned years ahead and behind: keep dates plannable
@@ -45,24 +45,6 @@ TASK_KEYS = {"id": True, "doc": True, "ref": False, "title": True, "detail": Fal
 
 
 from .model import ROLES, Document, Milestone, Policy, Registry, Reports, Settings, Task  # noqa: F401 (re-exported)
-
-
-def read_source(path: str, on_item=None) -> tuple[Source | None, Problems]:
-    """Read a YAML file; any failure becomes a located problem instead of an exception."""
-    problems = Problems(filename=path)
-    try:
-        return read_yaml(path, on_item), problems
-    except FileNotFoundError:
-        problems.at(1, 1, "file not found; pass the right path or create it")
-    except IsADirectoryError:
-        problems.at(1, 1, "is a directory, not a YAML file")
-    except OSError as exc:
-        problems.at(1, 1, f"cannot read file: {exc.strerror or exc}")
-    except UnicodeError as exc:
-        problems.at(1, 1, f"cannot read file: {exc}")
-    except YamlError as exc:
-        problems.at(exc.line, exc.col, exc.message)
-    return None, problems
 
 
 class _Checker:

@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 
 from .diagnostics import Problems, RegistryError, did_you_mean, normalize_name, show
-from .yamlsrc import Source
+from .yamlsrc import Source, read_source
 
 UNIT_KINDS = ("department", "district", "zone", "other")
 _UNIT_KEYS = {"name": True, "full_name": False, "aliases": False, "kind": True}
@@ -208,8 +208,6 @@ def parse_units(source: Source) -> tuple[UnitDirectory | None, Problems]:
 
 def load_units(path: str) -> UnitDirectory:
     """Load and validate a unit directory file, raising RegistryError with every problem."""
-    from .registry import read_source
-
     source, problems = read_source(path)
     if source is None:
         raise RegistryError(problems.items)

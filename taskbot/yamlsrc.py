@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from .diagnostics import show
+from .diagnostics import Problems, show
 
 try:  # libyaml when present; the pure parser otherwise
     _Loader = yaml.CSafeLoader
@@ -290,3 +290,21 @@ def read_yaml(path: str, on_item=None) -> Source:
     text = decode(raw)
     del raw
     return Source(path, text, _build(text, None, on_item=on_item))
+
+
+def read_source(path: str, on_item=None) -> tuple[Source | None, Problems]:
+    """Read a YAML file; any failure becomes a located problem instead of an exception."""
+    problems = Problems(filename=path)
+    try:
+        return read_yaml(path, on_item), problems
+    except FileNotFoundError:
+        problems.at(1, 1, "file not found; pass the right path or create it")
+    except IsADirectoryError:
+        problems.at(1, 1, "is a directory, not a YAML file")
+    except OSError as exc:
+        problems.at(1, 1, f"cannot read file: {exc.strerror or exc}")
+    except UnicodeError as exc:
+        problems.at(1, 1, f"cannot read file: {exc}")
+    except YamlError as exc:
+        problems.at(exc.line, exc.col, exc.message)
+    return None, problems
