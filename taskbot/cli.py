@@ -78,6 +78,16 @@ def _settings(p: argparse.ArgumentParser) -> None:
                    "(env TASKBOT_WEBHOOK_URL; served on this instance's --http under the URL's path)")
 
 
+def _scoped(p: argparse.ArgumentParser) -> None:
+    """The options of a URL for all items, one unit or one document (feed-url, board-url)."""
+    _common(p)
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--all", action="store_true", help="every item")
+    scope.add_argument("--unit", help="items where this unit is lead, responsible or cooperating (groups resolved)")
+    scope.add_argument("--doc", metavar="NUMBER", help="items of one document, e.g. 郑政文〔2018〕143号")
+    p.add_argument("--public-url", help="public base URL (env TASKBOT_PUBLIC_URL; default http://TASKBOT_HTTP)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="taskbot", description="Policy-document tasks, deadlines and reminders.")
     parser.add_argument("--version", action="version", version=f"taskbot {__version__}")
@@ -116,13 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--uses", type=int, default=1, help="how many times the code can be used (default 1)")
     p.add_argument("--expires", default="7d", help="lifetime such as 7d, 12h or 30m (default 7d)")
 
-    p = add("feed-url")
-    _common(p)
-    scope = p.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--all", action="store_true", help="every item")
-    scope.add_argument("--unit", help="items where this unit is lead, responsible or cooperating")
-    scope.add_argument("--doc", metavar="NUMBER", help="items of one document, e.g. 郑政文〔2018〕143号")
-    p.add_argument("--public-url", help="public base URL (env TASKBOT_PUBLIC_URL; default http://TASKBOT_HTTP)")
+    _scoped(add("feed-url"))
 
     p = add("feed-revoke")
     _common(p)
@@ -138,13 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("config")
     _settings(p)
-    p = add("board-url")
-    _common(p)
-    scope = p.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--all", action="store_true", help="every item")
-    scope.add_argument("--unit", help="items where this unit is lead, responsible or cooperating (groups resolved)")
-    scope.add_argument("--doc", metavar="NUMBER", help="items of one document, e.g. 郑政文〔2018〕143号")
-    p.add_argument("--public-url", help="public base URL (env TASKBOT_PUBLIC_URL; default http://TASKBOT_HTTP)")
+    _scoped(add("board-url"))
 
     p = add("board-revoke")
     _common(p)

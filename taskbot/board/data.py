@@ -8,9 +8,11 @@ day) and every page, export and report reads it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Mapping
 
+from ..feeds import ProgressInfo as Progress  # the latest report per item, as the feeds show it
+from ..feeds import summarize_progress as summarize  # noqa: F401 (re-exported)
 from ..model import ROLES, Registry, Task
 
 SOON_DAYS = 7  # yellow: due within this many days
@@ -19,14 +21,6 @@ STATUSES = ("open", "overdue", "done", "withdrawn")
 STATUS_ZH = {"open": "进行中", "overdue": "已逾期", "done": "已完成", "withdrawn": "已撤销"}
 STATUS_EN = {"open": "open", "overdue": "overdue", "done": "done", "withdrawn": "withdrawn"}
 ROLE_ZH = {"lead": "牵头单位", "responsible": "责任单位", "cooperating": "配合单位"}
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    count: int
-    text: str
-    unit: str | None
-    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +77,6 @@ class DocFigures:
     @property
     def light(self) -> str:
         return "red" if self.overdue else ("yellow" if self.soon else "green")
-
-
-def summarize(progress_rows: Iterable) -> dict[str, Progress]:
-    """Latest progress per task from rows (task_id, unit, text, at) in time order."""
-    out: dict[str, Progress] = {}
-    for r in progress_rows:
-        prev = out.get(r.task_id)
-        out[r.task_id] = Progress((prev.count if prev else 0) + 1, r.text, r.unit, r.at)
-    return out
 
 
 def item_row(task: Task, state, progress: Progress | None, today: date, tz, withdrawn: bool = False) -> Row:
