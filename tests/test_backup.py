@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from tests.helpers import project_copy
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,10 +58,7 @@ def status(url):
 
 
 def test_backup_while_running_then_restore_brings_the_state_back(tmp_path):
-    work = tmp_path / "office"
-    work.mkdir()
-    shutil.copy(ROOT / "tasks.yaml", work)
-    shutil.copytree(ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.sqlite3*", "outbox.jsonl", "*.pid"))
+    work = project_copy(tmp_path, "office")
     (work / "backups").mkdir()
     http = f"127.0.0.1:{free_port()}"
     bot = start(work, http)

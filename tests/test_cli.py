@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +13,7 @@ import pytest
 
 from taskbot.commands import parse_duration
 from taskbot.store import Store
+from tests.helpers import project_copy, read_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,10 +88,7 @@ def free_port():
 
 def test_python_bot_py_runs_without_a_token_and_says_what_it_would_send(tmp_path):
     """The README's first command, on a copy of the repository, driven by --clock."""
-    work = tmp_path / "repo"
-    work.mkdir()
-    shutil.copy(ROOT / "tasks.yaml", work)
-    shutil.copytree(ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.sqlite3*", "outbox.jsonl", "*.pid"))
+    work = project_copy(tmp_path)
     env = {**os.environ, "TASKBOT_HTTP": f"127.0.0.1:{free_port()}", "PYTHONPATH": str(ROOT)}
     env.pop("TASKBOT_TELEGRAM_TOKEN", None)
     # Mon 2018-10-08, the first working day after the National Day week: many reminders at 09:00
@@ -128,24 +125,10 @@ def start_bot(work, *args):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def read_until(proc, needle, limit=60):
-    """Lines of the process's output up to the one containing `needle` (bounded)."""
-    seen, deadline = [], time.monotonic() + limit
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if needle in line:
-            return seen
-    raise AssertionError(f"{needle!r} not seen in:\n{''.join(seen)}")
 
 
 def test_taskbot_reload_signals_the_running_bot_which_rejects_an_invalid_registry(tmp_path):
-    work = tmp_path / "repo"
-    work.mkdir()
-    shutil.copy(ROOT / "tasks.yaml", work)
-    shutil.copytree(ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.sqlite3*", "outbox.jsonl", "*.pid"))
+    work = project_copy(tmp_path)
     proc = start_bot(work)
     try:
         read_until(proc, "next reminders at")

@@ -1,24 +1,17 @@
 """Small defects of the command line, each through a real `taskbot` process as a user types it."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from taskbot.registry import load_registry
 from taskbot.store import Store
+from tests.helpers import taskbot
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def taskbot(*args, cwd=ROOT, env=None):
-    full = {k: v for k, v in os.environ.items() if not k.startswith("TASKBOT_")}
-    full.update({"PYTHONPATH": str(ROOT), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", **(env or {})})
-    return subprocess.run([sys.executable, "-m", "taskbot", *args], capture_output=True, text=True, cwd=cwd,
-                          env=full, timeout=120)
 
 
 @pytest.fixture()

@@ -1,16 +1,15 @@
 """Warnings belong to `taskbot check`: other commands count them, the bot logs them once at start."""
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from taskbot.registry import check_files
 from taskbot.store import Store
+from tests.helpers import project_copy, read_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,23 +48,10 @@ def test_check_still_lists_every_warning():
     assert result.stderr.count(": warning: ") == n_warnings()
 
 
-def read_until(proc, needle, limit=60):
-    seen, deadline = [], time.monotonic() + limit
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if needle in line:
-            return seen
-    raise AssertionError(f"{needle!r} not seen in:\n{''.join(seen)}")
 
 
 def test_the_bot_logs_the_warnings_once_at_start_and_only_counts_them_on_reload(tmp_path):
-    work = tmp_path / "repo"
-    work.mkdir()
-    shutil.copy(ROOT / "tasks.yaml", work)
-    shutil.copytree(ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.sqlite3*", "outbox.jsonl", "*.pid"))
+    work = project_copy(tmp_path)
     proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py")], cwd=work, env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
@@ -86,10 +72,7 @@ def test_the_bot_logs_the_warnings_once_at_start_and_only_counts_them_on_reload(
 def test_a_replay_clock_before_the_last_tick_of_the_database_says_what_happens_and_the_fix(tmp_path):
     from datetime import datetime, timezone
 
-    work = tmp_path / "repo"
-    work.mkdir()
-    shutil.copy(ROOT / "tasks.yaml", work)
-    shutil.copytree(ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.sqlite3*", "outbox.jsonl", "*.pid"))
+    work = project_copy(tmp_path)
     store = Store.open(str(work / "data" / "demo.sqlite3"))
     store.set_last_tick(datetime(2018, 12, 31, 1, 0, tzinfo=timezone.utc))
     store.close()

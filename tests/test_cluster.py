@@ -21,6 +21,7 @@ from .cluster import (ROOT, TOKEN, Emulator, Instance, carried_clock, free_port,
 
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import synth  # noqa: E402
+from tests.helpers import project_copy
 
 FAILOVER_LIMIT = 15  # seconds: the bound for a follower to lead after the leader died
 
@@ -164,14 +165,7 @@ def test_webhook_mode_every_instance_answers_and_an_update_delivered_twice_is_ha
 # --- SQLite: one instance per file; reload signals only a running taskbot ---------------------------------
 
 def _repo_copy(tmp_path):
-    import shutil
-
-    work = tmp_path / "repo"
-    work.mkdir()
-    shutil.copy(Path(ROOT) / "tasks.yaml", work)
-    shutil.copytree(Path(ROOT) / "data", work / "data",
-                    ignore=shutil.ignore_patterns("*.sqlite3*", "outbox.jsonl", "*.pid"))
-    return work
+    return project_copy(tmp_path)
 
 
 def taskbot(*args, cwd, env=None):

@@ -1,24 +1,17 @@
 """One configuration for every command: taskbot.toml at the project root < environment < flags."""
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from taskbot import config
 from taskbot.store import Store
+from tests.helpers import taskbot
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def taskbot(*args, cwd, env=None):
-    full = {k: v for k, v in os.environ.items() if not k.startswith("TASKBOT_")}
-    full.update({"PYTHONPATH": str(ROOT), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", **(env or {})})
-    return subprocess.run([sys.executable, "-m", "taskbot", *args], capture_output=True, text=True, cwd=cwd,
-                          env=full, timeout=120)
 
 
 @pytest.fixture()

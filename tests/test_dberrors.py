@@ -14,6 +14,7 @@ import pytest
 from taskbot.dbcheck import DatabaseProblem
 from taskbot.store_models import SCHEMA_VERSION
 from taskbot.store import Store
+from tests.helpers import project_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = "restore it from a backup (see docs/operations.md, Backups), or move it away (mv {p} {p}.broken) and start " \
@@ -145,10 +146,7 @@ def test_init_creates_the_database_and_then_commands_use_it(tmp_path):
 
 
 def test_run_logs_the_quick_check_at_start(tmp_path):
-    work = tmp_path / "repo"
-    work.mkdir()
-    shutil.copy(ROOT / "tasks.yaml", work)
-    shutil.copytree(ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.sqlite3*", "outbox.jsonl", "*.pid"))
+    work = project_copy(tmp_path)
     proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py")], cwd=work, env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     seen = []

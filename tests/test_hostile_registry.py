@@ -14,7 +14,8 @@ import urllib.request
 from pathlib import Path
 
 from tests.test_check import FIXTURES, SUMMARY, TASKS, UNITS, edit
-from tests.test_cli import free_port, read_until
+from tests.helpers import read_until
+from tests.test_cli import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,7 +5,6 @@ deliver when it comes back; a rejected token is one line with the token masked. 
 import json
 import os
 import queue
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from taskbot.store import Store
+from tests.helpers import project_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST"
@@ -87,10 +87,7 @@ def get(url):
 
 
 def project(tmp_path):
-    work = tmp_path / "repo"
-    work.mkdir()
-    shutil.copy(ROOT / "tasks.yaml", work)
-    shutil.copytree(ROOT / "data", work / "data", ignore=shutil.ignore_patterns("*.sqlite3*", "outbox.jsonl", "*.pid"))
+    work = project_copy(tmp_path)
     return work
 
 
