@@ -58,6 +58,7 @@ class Service:
         store.sync_registry(registry, clock.now())
         last = store.last_tick()
         self.agenda = Agenda(registry, store.task_states(), last or clock.now())
+        self._audit_mark = store.last_audit_id()  # status changes after it are news to the agenda
 
     # --- who may do what -------------------------------------------------
     @property
@@ -137,6 +138,7 @@ class Service:
                 self.agenda = Agenda(self.registry, self.store.task_states(), now)
                 self._ticked_at = now
                 return TickReport(now)
+            self._follow_reopened(now)
             # downtime is measured from this process's last tick when there is one: a chat that keeps
             # failing holds the stored mark back (so a restart retries it) but is no downtime
             catch_up = now - (self._ticked_at or last) > CATCH_UP_GAP
@@ -166,8 +168,15 @@ class Service:
             self._ticked_at = now
             return report
 
+    def _follow_reopened(self, now: datetime) -> None:
+        """Items set open again by another process (`taskbot undo`, another instance) get their reminders back."""
+        reopened, self._audit_mark = self.store.reopened_since(self._audit_mark)
+        for task_id, at in reopened:
+            self.agenda.reopen(task_id, min(at, now))
+
     def resync(self) -> None:
         """Take up from the store after another instance led: the agenda from the stored last tick, nothing pending."""
+        self._audit_mark = self.store.last_audit_id()  # (before the states the new agenda reads)
         self.agenda = Agenda(self.registry, self.store.task_states(), self.store.last_tick() or self.clock.now())
         self._ticked_at = None
         if self.dispatcher is not None:

@@ -13,7 +13,7 @@ import secrets
 from datetime import date, datetime
 from typing import Iterable
 
-from peewee import Database, chunked
+from peewee import Database, chunked, fn
 
 from .store_models import (BUSY_TIMEOUT_MS, SCHEMA_VERSION, SQLITE_PRAGMAS,
                            AuditRow, ChatRow, FeedTokenRow, Invite, InviteError, ProgressRow, connect_db,
@@ -206,6 +206,18 @@ class Store:
               now: datetime) -> int:
         return self.m.Audit.insert(at=now, actor=str(actor), action=action, task_id=task_id,
                                    before=value_text(before), after=value_text(after), note=note).execute()
+
+    def last_audit_id(self) -> int:
+        """The newest audit row's id (0 when there is none)."""
+        return self.m.Audit.select(fn.MAX(self.m.Audit.id)).scalar() or 0
+
+    def reopened_since(self, audit_id: int) -> tuple[list[tuple[str, datetime]], int]:
+        """Tasks set open again after audit row `audit_id`, by any process (the CLI, another instance), with
+        when; and the newest row id to ask from next time."""
+        A = self.m.Audit
+        rows = list(A.select(A.id, A.task_id, A.at).where((A.id > audit_id) & (A.action == "status") & (A.after == "open"))
+                    .order_by(A.id))
+        return [(r.task_id, r.at) for r in rows], max([r.id for r in rows] + [audit_id, self.last_audit_id()])
 
     def audit_log(self, task_id: str | None = None, limit: int = 100) -> list[AuditRow]:
         """The latest audit rows, newest first."""

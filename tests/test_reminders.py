@@ -339,3 +339,24 @@ def test_set_status_says_whether_anything_changed(tmp_path):
     assert svc.set_status("cw-01", "done", 900) is False  # already done: no announcement
     assert svc.set_status("cw-01", "open", 900) is True
     assert events == [("status", "cw-01"), ("status", "cw-01")]
+
+
+def test_a_status_changed_by_another_process_reaches_the_running_agenda(tmp_path):
+    """`taskbot done`/`undo` from the shell (or another instance) write the store; the running bot follows."""
+    only = TASKS.replace("  - {id: cw-02, doc: 郑政文〔2018〕143号, title: 建立台账, lead: [市城管局], due: 2018-08-31}\n", "")
+    cfg, rec, clock = write_registry(tmp_path, only), Recorder(), Clock(t(20, 8), frozen=True)
+    svc = service(cfg, clock, rec)
+    asyncio.run(svc.tick())
+    shell = Store.open(cfg.db)  # the CLI's own connection to the same file
+    shell.set_status("cw-01", "done", "cli:operator", None, t(20, 8, 30))
+    for day in range(21, 31):  # the bot runs on: cw-01's notes and due day pass while it is done
+        clock.advance(t(day, 9, 1) - clock.now())
+        asyncio.run(svc.tick())
+    assert not any("cw-01" in text for _, text in rec.sent)
+    shell.set_status("cw-01", "open", "cli:operator", None, datetime(2018, 10, 1, 10, 0, tzinfo=TZ))
+    shell.close()
+    for day in range(8, 16):  # after the National Day week the reopened item is overdue, and its lead is told
+        clock.advance(datetime(2018, 10, day, 9, 1, tzinfo=TZ) - clock.now())
+        asyncio.run(svc.tick())
+    lead = [text for chat, text in rec.sent if chat == 1]
+    assert lead and "cw-01 编制规划 · 2018-09-28 · 逾期" in lead[0]
