@@ -217,26 +217,35 @@ def cmd_invite(args) -> int:
     return 0
 
 
+def url_scope(args, registry, command: str) -> tuple[str, str] | None:
+    """(scope, value) of `--all | --unit U | --doc N` (feed-url, board-url); None after saying what is unknown."""
+    if args.unit:
+        value = registry.units.resolve(args.unit)
+        if value is None:
+            _err(f"{command}: {registry.units.unknown_message(args.unit)}")
+            return None
+        return "unit", value
+    if args.doc:
+        from .diagnostics import did_you_mean
+
+        value = registry.document(args.doc)
+        if value is None:
+            _err(f"{command}: " + cli_tr("unknown document {doc}", doc=repr(args.doc))
+                 + did_you_mean(args.doc, list(registry.documents)))
+            return None
+        return "doc", value
+    return "all", ""
+
+
 def cmd_feed_url(args) -> int:
     """Create a calendar feed URL."""
     registry = _load(args)
     if registry is None:
         return 1
-    if args.unit:
-        value = registry.units.resolve(args.unit)
-        if value is None:
-            return _err(f"feed-url: {registry.units.unknown_message(args.unit)}")
-        scope = "unit"
-    elif args.doc:
-        from .diagnostics import did_you_mean, normalize_name
-
-        value = next((n for n in registry.documents if normalize_name(n) == normalize_name(args.doc)), None)
-        if value is None:
-            return _err("feed-url: " + cli_tr("unknown document {doc}", doc=repr(args.doc))
-                        + did_you_mean(args.doc, list(registry.documents)))
-        scope = "doc"
-    else:
-        scope, value = "all", ""
+    chosen = url_scope(args, registry, "feed-url")
+    if chosen is None:
+        return 1
+    scope, value = chosen
     store, cfg = _store(args)
     token = store.create_feed_token(scope, value, now=_now(cfg))
     url = f"{cfg.base_url}/feeds/{token}.ics"

@@ -102,3 +102,12 @@ class Registry:
 
     def summary(self) -> str:
         return f"{len(self.documents)} documents, {len(self.tasks)} tasks, {len(self.units)} units"
+
+    def document(self, text: str) -> str | None:
+        """The number of the document `text` names, however it is spaced or bracketed (None if none)."""
+        from .diagnostics import normalize_name
+
+        if text in self.documents:
+            return text
+        key = normalize_name(text)
+        return next((n for n in self.documents if normalize_name(n) == key), None)

@@ -10,37 +10,21 @@ import getpass
 import os
 from datetime import date
 
-from ..diagnostics import did_you_mean, normalize_name
+from .. import commands as base
+from ..diagnostics import did_you_mean
 from ..store import BOARD_SCOPES
-
-
-def _base():
-    from .. import commands
-
-    return commands
 
 
 def cmd_board_url(args) -> int:
     """Create a supervision-board URL."""
-    base = _base()
     registry = base._load(args)
     if registry is None:
         return 1
-    if args.unit:
-        value = registry.units.resolve(args.unit)
-        if value is None:
-            return base._err(f"board-url: {registry.units.unknown_message(args.unit)}")
-        scope = "b.unit"
-    elif args.doc:
-        value = next((n for n in registry.documents if normalize_name(n) == normalize_name(args.doc)), None)
-        if value is None:
-            return base._err(f"board-url: unknown document {args.doc!r}{did_you_mean(args.doc, list(registry.documents))}")
-        scope = "b.doc"
-    else:
-        scope, value = "b.all", ""
+    chosen = base.url_scope(args, registry, "board-url")
+    if chosen is None:
+        return 1
+    scope, value = "b." + chosen[0], chosen[1]
     store, cfg = base._store(args)
-    if args.public_url:
-        cfg.public_url = args.public_url
     token = store.create_feed_token(scope, value, now=base._now(cfg))
     print(f"board for {'all items' if scope == 'b.all' else value}; keep the URL private: anyone with it can read the board")
     print(f"{cfg.base_url}/board/{token}/")
@@ -57,7 +41,6 @@ def token_of(text: str) -> str:
 
 def cmd_board_revoke(args) -> int:
     """Revoke a supervision-board token."""
-    base = _base()
     token = token_of(args.token)
     store, cfg = base._store(args)
     row = store.feed_token(token) if token else None
@@ -71,7 +54,6 @@ def cmd_report(args) -> int:
     """Write the weekly supervision report (督查通报)."""
     from . import report
 
-    base = _base()
     output = args.output
     if output is not None and not output.lower().endswith(report.FORMATS):
         return base._err(f"report: -o must name a .xlsx or .html file, got {output!r}")
@@ -110,7 +92,6 @@ def _who() -> str:
 def _set_status(args, status: str, name: str) -> int:
     from ..service import MAX_NOTE
 
-    base = _base()
     registry = base._load(args)
     if registry is None:
         return 1

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode
 
-from ..diagnostics import normalize_name
 from ..planning import calendar_for, task_triggers
 from . import export, views
 from .data import STATUSES, Snapshot
@@ -41,12 +40,6 @@ class Request:
     lang: str
     root: str  # /board/<token>/
     static: str  # /board/_static/
-
-
-def resolve_doc(registry, text: str) -> str | None:
-    if text in registry.documents:
-        return text
-    return next((n for n in registry.documents if normalize_name(n) == normalize_name(text)), None)
 
 
 def next_reminders(registry, tasks, now: datetime) -> dict:
@@ -84,7 +77,7 @@ class Page:
 
     def filters(self) -> Filters:
         units = self.registry.units
-        return parse(self.req.query, units.resolve, lambda v: resolve_doc(self.registry, v))
+        return parse(self.req.query, units.resolve, self.registry.document)
 
     def html(self, template: str, **ctx) -> Output:
         other = dict(self.req.query)
@@ -153,7 +146,7 @@ class Page:
         return self.html(f"{which}.html", self_page=ctx, **ctx)
 
     def document(self, number: str, ext: str) -> Output:
-        number = resolve_doc(self.registry, number) or number
+        number = self.registry.document(number) or number
         if not any(r.task.doc == number for r in self.rows):
             raise NotFound(number)
         f = self.filters()
@@ -203,4 +196,4 @@ class Page:
         return self.html("item.html", **ctx)
 
 
-__all__ = ["EXPORTS", "NotFound", "Output", "Page", "Request", "next_reminders", "resolve_doc"]
+__all__ = ["EXPORTS", "NotFound", "Output", "Page", "Request", "next_reminders"]

@@ -57,18 +57,13 @@ def parse(query: Mapping[str, str], resolve_unit=None, resolve_doc=None) -> Filt
             return None
         return value
 
-    if (v := get("unit")) is not None:
-        name = resolve_unit(v) if resolve_unit else v
-        if name is None:
-            ignored.append(f"unit={v}")
-        else:
-            kw["unit"] = name
-    if (v := get("doc")) is not None:
-        number = resolve_doc(v) if resolve_doc else v
-        if number is None:
-            ignored.append(f"doc={v}")
-        else:
-            kw["doc"] = number
+    for key, resolve in (("unit", resolve_unit), ("doc", resolve_doc)):  # any spelling, to the canonical name
+        if (v := get(key)) is not None:
+            name = resolve(v) if resolve else v
+            if name is None:
+                ignored.append(f"{key}={v}")
+            else:
+                kw[key] = name
     if (v := get("status")) is not None:
         wanted = tuple(dict.fromkeys(s.strip().lower() for s in v.split(",") if s.strip()))
         good = tuple(s for s in wanted if s in STATUSES)
