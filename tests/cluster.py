@@ -15,14 +15,10 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
 
+from tests.helpers import free_port  # noqa: F401 (re-exported to the cluster tests and bench)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOKEN = "123456:TEST"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):

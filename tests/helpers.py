@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,13 +35,21 @@ def read_until(proc, needle: str, limit: float = 60) -> list[str]:
     raise AssertionError(f"{needle!r} not seen in:\n{''.join(seen)}")
 
 
-def taskbot(*args, cwd=ROOT, env=None):
-    """`python -m taskbot ARGS` in a clean environment (no TASKBOT_* of the caller, C.UTF-8 locale)."""
-    import os
-    import subprocess
-    import sys
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
-    full = {k: v for k, v in os.environ.items() if not k.startswith("TASKBOT_")}
-    full.update({"PYTHONPATH": str(ROOT), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", **(env or {})})
+
+def clean_env(**extra) -> dict:
+    """The environment of a taskbot process under test: none of the caller's TASKBOT_*, this checkout first on
+    the path, the C.UTF-8 locale (English messages), then `extra`."""
+    out = {k: v for k, v in os.environ.items() if not k.startswith("TASKBOT_")}
+    return {**out, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", **extra}
+
+
+def taskbot(*args, cwd=ROOT, env=None):
+    """`python -m taskbot ARGS` in a clean environment (`clean_env`), plus `env`."""
     return subprocess.run([sys.executable, "-m", "taskbot", *args], capture_output=True, text=True, cwd=cwd,
-                          env=full, timeout=120)
+                          env=clean_env(**(env or {})), timeout=120)

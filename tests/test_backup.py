@@ -1,30 +1,21 @@
 """`taskbot backup FILE` while the bot runs, and the restore the operator's guide describes."""
 
-import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from tests.helpers import project_copy
+from tests.helpers import clean_env, free_port, project_copy
 
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def env(http):
-    out = {k: v for k, v in os.environ.items() if not k.startswith("TASKBOT_")}
-    return {**out, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TASKBOT_HTTP": http}
+    return clean_env(TASKBOT_HTTP=http)
 
 
 def taskbot(*args, cwd, http):

@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ import pytest
 
 from taskbot.commands import parse_duration
 from taskbot.store import Store
-from tests.helpers import project_copy, read_until
+from tests.helpers import free_port, project_copy, read_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,12 +77,6 @@ def test_parse_duration():
     assert parse_duration("7d").days == 7 and parse_duration("12h").seconds == 12 * 3600
     with pytest.raises(ValueError, match="got: '0d'"):
         parse_duration("0d")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_python_bot_py_runs_without_a_token_and_says_what_it_would_send(tmp_path):

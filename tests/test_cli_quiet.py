@@ -1,25 +1,19 @@
 """Warnings belong to `taskbot check`: other commands count them, the bot logs them once at start."""
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from taskbot.registry import check_files
 from taskbot.store import Store
-from tests.helpers import project_copy, read_until
+from tests.helpers import clean_env, free_port, project_copy, read_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def env():
-    out = {k: v for k, v in os.environ.items() if not k.startswith("TASKBOT_")}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return {**out, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TASKBOT_HTTP": f"127.0.0.1:{port}"}
+    return clean_env(TASKBOT_HTTP=f"127.0.0.1:{free_port()}")
 
 
 def taskbot(*args, cwd=ROOT):

@@ -3,7 +3,6 @@
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -14,7 +13,7 @@ import pytest
 from taskbot.dbcheck import DatabaseProblem
 from taskbot.store_models import SCHEMA_VERSION
 from taskbot.store import Store
-from tests.helpers import project_copy
+from tests.helpers import clean_env, free_port, project_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = "restore it from a backup (see docs/operations.md, Backups), or move it away (mv {p} {p}.broken) and start " \
@@ -22,11 +21,7 @@ FIX = "restore it from a backup (see docs/operations.md, Backups), or move it aw
 
 
 def env():
-    out = {k: v for k, v in os.environ.items() if not k.startswith("TASKBOT_")}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return {**out, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TASKBOT_HTTP": f"127.0.0.1:{port}"}
+    return clean_env(TASKBOT_HTTP=f"127.0.0.1:{free_port()}")
 
 
 def taskbot(*args):

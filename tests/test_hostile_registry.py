@@ -14,8 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.test_check import FIXTURES, SUMMARY, TASKS, UNITS, edit
-from tests.helpers import read_until
-from tests.test_cli import free_port
+from tests.helpers import free_port, read_until
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,10 +3,8 @@ deliver when it comes back; a rejected token is one line with the token masked. 
 `python bot.py` and the Bot API emulator `tests/tgemu.py` started, stopped and started again on one port."""
 
 import json
-import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,22 +14,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from taskbot.store import Store
-from tests.helpers import project_copy
+from tests.helpers import clean_env, free_port, project_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST"
 CHAT = 4242
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def clean_env():
-    out = {k: v for k, v in os.environ.items() if not k.startswith("TASKBOT_")}
-    return {**out, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 
 
 class Output:
