@@ -9,6 +9,26 @@ SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-
 FEED_CACHE = web.AppKey("feed_cache", object)
 
 
+def not_found() -> web.Response:
+    """The one 404 of unknown, malformed and revoked tokens (feeds and boards alike)."""
+    return web.Response(status=404, text=NOT_FOUND, content_type="text/plain", headers=SECURITY_HEADERS)
+
+
+def token_scope(row, store, prefix: str = "") -> tuple | None:
+    """What a token row opens: ('all', None) | ('unit'|'doc', value) | ('units', names of a chat's units); None
+    for a scope without `prefix` (feed tokens have none, board tokens 'b.')."""
+    if not row.scope.startswith(prefix):
+        return None
+    kind = row.scope[len(prefix):]
+    if kind == "all":
+        return ("all", None)
+    if kind in ("unit", "doc"):
+        return (kind, row.value or "")
+    if kind == "chat":
+        return ("units", tuple(store.chat_units(row.chat_id if row.chat_id is not None else int(row.value or 0))))
+    return None
+
+
 def accepts_gzip(header: str | None) -> bool:
     """Whether Accept-Encoding allows gzip (q > 0), explicitly or through *."""
     if not header:

@@ -29,7 +29,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from . import feeds, webguard
-from .httputil import FEED_CACHE, NOT_FOUND, SECURITY_HEADERS, accepts_gzip, etag_matches  # noqa: F401
+from .httputil import (FEED_CACHE, NOT_FOUND, SECURITY_HEADERS, accepts_gzip, etag_matches,  # noqa: F401
+                       not_found, token_scope)
 from .oncecache import OnceCache
 from .feedworker import FeedWorker
 
@@ -100,15 +101,8 @@ class FeedCache:
             self.worker.close()
 
     def scope_of(self, row) -> tuple | None:
-        """The feeds scope of a token row; None for a scope this server does not know."""
-        if row.scope == "all":
-            return ("all", None)
-        if row.scope in ("unit", "doc"):
-            return (row.scope, row.value or "")
-        if row.scope == "chat":
-            chat = row.chat_id if row.chat_id is not None else int(row.value or 0)
-            return ("units", tuple(self.service.store.chat_units(chat)))
-        return None
+        """The feeds scope of a token row; None for a scope this server does not know (a board's)."""
+        return None if row.scope.startswith("b.") else token_scope(row, self.service.store)
 
     async def get(self, scope: tuple, todo: bool, version: int | None = None) -> Rendered:
         service = self.service
@@ -157,10 +151,6 @@ class FeedCache:
 
 
 
-
-
-def not_found() -> web.Response:
-    return web.Response(status=404, text=NOT_FOUND, content_type="text/plain", headers=SECURITY_HEADERS)
 
 
 async def feed_handler(request: web.Request) -> web.StreamResponse:

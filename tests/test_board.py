@@ -18,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from taskbot.board import report
-from taskbot.board.data import Snapshot, summarize
+from taskbot.board.data import Snapshot
 from taskbot.board.routes import CSP
 from taskbot.clock import Clock
 from taskbot.config import Config
@@ -69,7 +69,7 @@ class World:
         return self.store.create_feed_token(scope, value, NOW)
 
     def snapshot(self):
-        return Snapshot(self.registry, self.store.task_states(), summarize(self.store.progress()), self.store.members(),
+        return Snapshot(self.registry, self.store.task_states(), self.store.progress(), self.store.members(),
                         NOW.date())
 
 
@@ -160,6 +160,14 @@ def test_browser_overview_unit_item_with_figures_xss_and_screenshots(world, serv
 
 
 # --- HTTP ---------------------------------------------------------------------------------------------------
+
+def test_a_units_last_progress_survives_a_later_report_by_another_unit_on_the_same_item(world):
+    """市规划局 reported on cw-01 three days ago; 市城管局 reports on it today: both dates stand."""
+    world.store.add_progress("cw-01", "市城管局", 9, "已报送", NOW)
+    figures = {f.name: f for f in world.snapshot().units()}
+    assert figures["市规划局"].last_progress == (NOW - timedelta(days=3)).date()
+    assert figures["市城管局"].last_progress == NOW.date()
+
 
 def test_pages_send_a_csp_and_escape_registry_text(world, server):
     token = world.token()

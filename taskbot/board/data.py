@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from ..feeds import ProgressInfo as Progress  # the latest report per item, as the feeds show it
-from ..feeds import summarize_progress as summarize  # noqa: F401 (re-exported)
+from ..feeds import summarize_progress as summarize
 from ..model import ROLES, Registry, Task
 
 SOON_DAYS = 7  # yellow: due within this many days
@@ -115,19 +115,21 @@ def next_date(task: Task, today: date) -> date | None:
 class Snapshot:
     """Every item's row and the indexes the pages need, for one registry, state version and day."""
 
-    def __init__(self, registry: Registry, states: Mapping, progress: Mapping[str, Progress],
+    def __init__(self, registry: Registry, states: Mapping, progress_rows: Iterable,
                  members: Mapping[str, list[int]], today: date, withdrawn: Mapping[str, Task] | None = None):
+        """`progress_rows`: the store's progress rows (task_id, unit, text, at) in time order."""
         self.registry, self.today, self.members = registry, today, members
-        self.states = states
         tz = registry.settings.tz
+        progress_rows = list(progress_rows)
+        progress = summarize(progress_rows)  # the latest report per item
         self.rows: list[Row] = [item_row(t, states.get(t.id), progress.get(t.id), today, tz) for t in registry.tasks]
         for tid, task in sorted((withdrawn or {}).items()):
             if tid not in registry.by_id:
                 self.rows.append(item_row(task, states.get(tid), progress.get(tid), today, tz, withdrawn=True))
         self.by_id: dict[str, Row] = {r.id: r for r in self.rows}
         self._unit_index: dict[str, list[tuple[Row, str, bool]]] | None = None
-        self._progress_by_unit: dict[str, date] = {}
-        for p in progress.values():
+        self._progress_by_unit: dict[str, date] = {}  # each unit's latest report on any item, not only latest ones
+        for p in progress_rows:
             if p.unit:
                 day = p.at.astimezone(tz).date()
                 if self._progress_by_unit.get(p.unit) is None or day > self._progress_by_unit[p.unit]:

@@ -7,7 +7,7 @@ import dataclasses
 from datetime import date, datetime, time, timedelta
 
 from . import export
-from .data import STALE_DAYS, Snapshot, summarize
+from .data import STALE_DAYS, Snapshot
 from .render import render
 from .views import totals
 
@@ -29,7 +29,7 @@ def build(registry, states: dict, progress_rows: list, members: dict, day: date)
     tz = registry.settings.tz
     end = datetime.combine(day + timedelta(days=1), time(0), tz)
     rows_progress = [p for p in progress_rows if p.at < end]
-    snap = Snapshot(registry, as_of(states, day, tz), summarize(rows_progress), members, day)
+    snap = Snapshot(registry, as_of(states, day, tz), rows_progress, members, day)
     rows = [r for r in snap.rows if r.status != "withdrawn"]
     week_start = day - timedelta(days=6)
     newly = sorted((r for r in rows if r.status == "overdue" and week_start - timedelta(days=1) <= r.since < day),

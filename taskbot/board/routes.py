@@ -15,14 +15,13 @@ import logging
 import os
 import re
 import time
-from collections import OrderedDict
 from pathlib import Path
 
 from aiohttp import web
 
 from ..oncecache import OnceCache
-from ..httputil import NOT_FOUND, SECURITY_HEADERS, accepts_gzip, etag_matches
-from .data import Snapshot, summarize
+from ..httputil import SECURITY_HEADERS, accepts_gzip, etag_matches, not_found, token_scope
+from .data import Snapshot
 from .pages import NotFound, Output, Page, Request
 
 log = logging.getLogger("taskbot.board")
@@ -81,7 +80,7 @@ class Board:
         self.service = service
         self.reader = Reader(service)
         self.snapshots = OnceCache(2)  # Snapshot by (registry, data version, day)
-        self.pages: OrderedDict[tuple, tuple[Output, str, bytes | None]] = OrderedDict()
+        self.pages = OnceCache(PAGE_ENTRIES)  # (Output, ETag, gzip) by request, registry, data version, day
         self.renders = 0
         self._stamp: tuple[float, str | None] = (-LEDGER_TTL, None)
 
@@ -95,14 +94,13 @@ class Board:
 
     def scope_of(self, row) -> tuple[tuple, str] | None:
         """(snapshot scope, label) of a token row; None for a token that is not a board's."""
-        if row.scope == "b.all":
-            return ("all", None), "全部事项"
-        if row.scope in ("b.unit", "b.doc"):
-            return (row.scope[2:], row.value or ""), row.value or ""
-        if row.scope == "b.chat":
-            units = tuple(self.service.store.chat_units(row.chat_id if row.chat_id is not None else int(row.value or 0)))
-            return ("units", units), "、".join(units) or "—"
-        return None
+        scope = token_scope(row, self.service.store, "b.")
+        if scope is None:
+            return None
+        kind, value = scope
+        if kind == "all":
+            return scope, "全部事项"
+        return scope, ("、".join(value) or "—") if kind == "units" else value
 
     async def snapshot(self, version: int) -> Snapshot:
         service = self.service
@@ -116,7 +114,7 @@ class Board:
             progress = store.progress()
             members = store.members()
             withdrawn = store.withdrawn_definitions() if any(s.withdrawn for s in states.values()) else {}
-            return await asyncio.to_thread(lambda: Snapshot(registry, states, summarize(progress), members, today,
+            return await asyncio.to_thread(lambda: Snapshot(registry, states, progress, members, today,
                                                             withdrawn))
 
         return await self.snapshots.get(key, build)
@@ -127,10 +125,9 @@ class Board:
         ledger = self.ledger_stamp() if req.path.startswith(("unit/", "item/")) else None
         key = (req.scope, req.root, req.path, tuple(sorted(req.query.items())), req.lang, registry.fingerprint,
                version, today, ledger)
-        hit = self.pages.get(key)
-        if hit is not None:
-            self.pages.move_to_end(key)
-            return hit
+        return await self.pages.get(key, lambda: self._render(req, version))
+
+    async def _render(self, req: Request, version: int) -> tuple[Output, str, bytes | None]:
         snap = await self.snapshot(version)
         page = Page(snap, req, self.reader, self.service.clock.now())
         # large pages and exports render in a thread; unit and item pages read the store, so they stay in the loop
@@ -141,11 +138,7 @@ class Board:
         if len(out.body) >= GZIP_MIN and not out.content_type.startswith("application/vnd"):  # xlsx is a zip already
             gz = (await asyncio.to_thread(gzip.compress, out.body, 6, mtime=0) if heavy
                   else gzip.compress(out.body, 6, mtime=0))
-        entry = (out, hashlib.sha256(out.body).hexdigest()[:32], gz)
-        self.pages[key] = entry
-        while len(self.pages) > PAGE_ENTRIES:
-            self.pages.popitem(last=False)
-        return entry
+        return out, hashlib.sha256(out.body).hexdigest()[:32], gz
 
 
 def language(request: web.Request) -> str:
@@ -164,10 +157,6 @@ def language(request: web.Request) -> str:
         if code in ("zh", "en") and q > best_q:
             best, best_q = code, q
     return best
-
-
-def not_found() -> web.Response:
-    return web.Response(status=404, text=NOT_FOUND, content_type="text/plain", headers=SECURITY_HEADERS)
 
 
 async def board_handler(request: web.Request) -> web.StreamResponse:
