@@ -79,8 +79,8 @@ async def serve(cfg, registry, stop: asyncio.Event | None = None, ready=None) ->
 
 
 async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
-    from .config import _redact_url
-    from .instance import sqlite_path
+    from .dburl import redact_url
+    from .dburl import sqlite_path
     from .leader import PgLeadership, SoleLeadership, instance_id, startup_lock, with_app_name
     from .store import Store
 
@@ -95,7 +95,7 @@ async def _serve(cfg, registry, stop: asyncio.Event | None, ready) -> int:
             startup.enter_context(startup_lock(cfg.db))
     except Exception as exc:  # psycopg2.OperationalError: no server, refused, bad credentials
         reason = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
-        print(f"taskbot: cannot connect to the database {_redact_url(cfg.db)}: {reason}; check TASKBOT_DB "
+        print(f"taskbot: cannot connect to the database {redact_url(cfg.db)}: {reason}; check TASKBOT_DB "
               "and that the server is up", file=sys.stderr, flush=True)
         return 1
     with startup:

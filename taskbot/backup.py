@@ -6,7 +6,8 @@ import os
 import sqlite3
 
 from .i18n import cli_tr
-from .dbcheck import DatabaseProblem, preflight, sqlite_path
+from .dbcheck import DatabaseProblem, preflight
+from .dburl import redact_url, sqlite_path
 
 
 def backup(url: str, dest: str, *, force: bool = False) -> dict:
@@ -18,7 +19,7 @@ def backup(url: str, dest: str, *, force: bool = False) -> dict:
     path = sqlite_path(url)
     if path is None:
         raise DatabaseProblem(cli_tr("backup copies a SQLite database; for PostgreSQL use pg_dump (the database is "
-                                     "{db})", db=url.split("@")[-1]))
+                                     "{db})", db=redact_url(url)))
     preflight(url, create=False)
     if os.path.isdir(dest):
         dest = os.path.join(dest, os.path.basename(path))

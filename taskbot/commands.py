@@ -8,7 +8,8 @@ import signal
 import sys
 from datetime import date, datetime
 
-from .config import ConfigError, _redact_url, describe, load
+from .config import ConfigError, describe, load
+from .dburl import redact_url
 from .i18n import cli_tr
 from .invites import MAX_USES, DurationError, parse_duration  # noqa: F401 (parse_duration: the CLI's API)
 
@@ -178,7 +179,7 @@ def cmd_reload(args) -> int:
         except (OSError, ValueError) as exc:
             problems.append(f"reload: no running bot found through {path} ({exc.__class__.__name__})")
     if not paths:
-        problems.append(f"reload: no running bot found for {_redact_url(cfg.db)} (no pid file)")
+        problems.append(f"reload: no running bot found for {redact_url(cfg.db)} (no pid file)")
     if not pids:
         for line in problems[:-1]:
             print(line, file=sys.stderr)
@@ -281,7 +282,7 @@ def cmd_run(args) -> int:
 
 def cmd_init(args) -> int:
     """Create the configured database (what `taskbot run` does at its first start)."""
-    from .dbcheck import sqlite_path
+    from .dburl import sqlite_path
     from .store import Store
 
     cfg = _config(args)

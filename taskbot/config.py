@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .dburl import redact_url
 from .i18n import cli_tr
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
@@ -77,7 +78,7 @@ class Config:
 
     def redacted(self) -> dict:
         """Settings safe to log: the token is never shown."""
-        return {"registry": self.registry, "units": self.units, "db": _redact_url(self.db),
+        return {"registry": self.registry, "units": self.units, "db": redact_url(self.db),
                 "token": mask_token(self.token), "api_url": self.api_url,
                 "coordinators": list(self.coordinators), "http": self.http,
                 "clock": self.clock.isoformat() if self.clock else None, "webhook_url": self.webhook_url}
@@ -89,13 +90,6 @@ def mask_token(token: str | None) -> str:
         return "not set"
     bot_id, sep, _ = str(token).partition(":")
     return f"{bot_id}:***" if sep and bot_id.isdigit() else "***"
-
-
-def _redact_url(url: str) -> str:
-    if "://" in url and "@" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
 
 
 def parse_host_port(value: str) -> tuple[str, int]:
@@ -289,7 +283,7 @@ def describe(cfg: Config) -> list[tuple[str, str, str]]:
     rows = [
         ("registry", cfg.registry, o.get("registry", "default")),
         ("units", cfg.units, o.get("units", "default")),
-        ("db", _redact_url(cfg.db), o.get("db", "default")),
+        ("db", redact_url(cfg.db), o.get("db", "default")),
         ("http", cfg.http, o.get("http", "default")),
         ("public_url", cfg.public_url or f"(none: {cfg.base_url})", o.get("public_url", "default")),
         ("token", mask_token(cfg.token), o.get("token", f"env {cfg.token_env} (not set)")),
@@ -297,5 +291,6 @@ def describe(cfg: Config) -> list[tuple[str, str, str]]:
         ("coordinators", ",".join(map(str, cfg.coordinators)) or "(none)", o.get("coordinators", "default")),
         ("clock", cfg.clock.isoformat() if cfg.clock else "(real time)", o.get("clock", "default")),
         ("outbox", cfg.outbox, o.get("outbox", "default")),
+        ("webhook_url", cfg.webhook_url or "(none: long polling)", o.get("webhook_url", "default")),
     ]
     return rows

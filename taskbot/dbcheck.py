@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from urllib.parse import unquote
 
+from .dburl import redact_url as redact
+from .dburl import sqlite_path
 from .i18n import cli_tr
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -19,22 +20,6 @@ GUIDE = "docs/operations.md"
 
 class DatabaseProblem(ValueError):
     """The database cannot be used; the message names it and says what to do."""
-
-
-def sqlite_path(url: str) -> str | None:
-    """The file of a SQLite database setting; None for PostgreSQL and :memory:."""
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if scheme and not scheme.startswith("sqlite"):
-        return None
-    path = unquote(url.split("://", 1)[1].split("?", 1)[0][1:]) if scheme else url
-    return None if path in ("", ":memory:") else path
-
-
-def redact(url: str) -> str:
-    if "://" in url and "@" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
-    return url
 
 
 def _what_to_do(path: str) -> str:

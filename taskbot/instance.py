@@ -17,7 +17,9 @@ import glob
 import hashlib
 import os
 import time
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
+
+from .dburl import sqlite_path
 
 PG_DIR = "data"  # where the pid files of PostgreSQL instances live (there is no database file to sit beside)
 
@@ -31,18 +33,6 @@ class AlreadyRunning(Exception):
         super().__init__(f"another taskbot ({who}) is already running on {db} (it holds {pidfile}); a SQLite "
                          "database serves one instance: stop that one first, or give this one its own --db "
                          "(use a postgresql:// database to run more than one instance)")
-
-
-def sqlite_path(db: str) -> str | None:
-    """The file of a SQLite database setting (a path or sqlite:///path); None for PostgreSQL or :memory:."""
-    if "://" in db:
-        scheme, rest = db.split("://", 1)
-        if not scheme.lower().startswith("sqlite"):
-            return None
-        path = unquote(rest.split("?", 1)[0][1:])
-    else:
-        path = db
-    return None if not path or path == ":memory:" else path
 
 
 def url_key(db: str) -> str:

@@ -273,7 +273,7 @@ def startup_lock(url: str):
 
 def leadership_for(url: str, store, owner: str | None = None):
     """PgLeadership for a postgresql:// database, SoleLeadership for SQLite."""
-    from .instance import sqlite_path
+    from .dburl import sqlite_path
 
     if "://" in url and sqlite_path(url) is None:
         return PgLeadership(url, store, owner)

@@ -16,7 +16,7 @@ from typing import Iterable
 from peewee import Database, chunked, fn
 
 from .store_models import (BUSY_TIMEOUT_MS, SCHEMA_VERSION, SQLITE_PRAGMAS,
-                           AuditRow, ChatRow, FeedTokenRow, Invite, InviteError, ProgressRow, connect_db,
+                           AuditRow, ChatRow, FeedTokenRow, Invite, InviteError, ProgressRow, SchemaTooNew, connect_db,
                            SyncResult, TaskState, build_models, definition, definition_hash, from_utc_text,
                            invite_hash, migrate, task_from_json, to_utc_text, value_text)
 
@@ -53,7 +53,8 @@ class Store:
         `create=False` refuses a missing SQLite file (only `taskbot run` and `taskbot init` create one);
         `check=True` runs SQLite's quick_check first and keeps its result in `integrity`.
         """
-        from .dbcheck import DRIVER_ERRORS, DatabaseProblem, damaged, explain, preflight, quick_check, sqlite_path
+        from .dbcheck import DRIVER_ERRORS, DatabaseProblem, damaged, explain, preflight, quick_check
+        from .dburl import sqlite_path
 
         preflight(url, create)
         store = None
@@ -64,16 +65,13 @@ class Store:
                 if store.integrity != ["ok"]:
                     raise DatabaseProblem(damaged(url, store.integrity))
             store.migrate()
-        except DatabaseProblem:
+        except (DatabaseProblem, *DRIVER_ERRORS, SchemaTooNew, ValueError) as exc:
             if store is not None:
                 store.close()
-            raise
-        except DRIVER_ERRORS as exc:
-            if store is not None:
-                store.close()
-            raise DatabaseProblem(explain(exc, url)) from None
-        except ValueError as exc:  # an unsupported URL: connect_db's message says what to write
-            raise DatabaseProblem(str(exc)) from None
+            if isinstance(exc, DatabaseProblem):
+                raise
+            # a driver's error explained; a newer schema, an unsupported URL: their message says what to do
+            raise DatabaseProblem(explain(exc, url) if isinstance(exc, DRIVER_ERRORS) else str(exc)) from None
         return store
 
     def migrate(self) -> list[int]:
@@ -215,9 +213,12 @@ class Store:
         """Tasks set open again after audit row `audit_id`, by any process (the CLI, another instance), with
         when; and the newest row id to ask from next time."""
         A = self.m.Audit
-        rows = list(A.select(A.id, A.task_id, A.at).where((A.id > audit_id) & (A.action == "status") & (A.after == "open"))
-                    .order_by(A.id))
-        return [(r.task_id, r.at) for r in rows], max([r.id for r in rows] + [audit_id, self.last_audit_id()])
+        mark = self.last_audit_id()  # first: a row committed after it is read next time, never skipped
+        if mark <= audit_id:
+            return [], audit_id
+        rows = A.select(A.task_id, A.at).where((A.id > audit_id) & (A.id <= mark) & (A.action == "status")
+                                               & (A.after == "open")).order_by(A.id)
+        return [(r.task_id, r.at) for r in rows], mark
 
     def audit_log(self, task_id: str | None = None, limit: int = 100) -> list[AuditRow]:
         """The latest audit rows, newest first."""
@@ -400,12 +401,12 @@ class Store:
         q = D.select(D.item, D.kind, D.chat_id, D.day, D.sent_at)
         if task_id is not None:
             q = q.where((D.item == task_id) | D.item.startswith(task_id + "#") | D.item.startswith(task_id + "@"))
-        if chat_ids is not None:
-            chats = list(dict.fromkeys(chat_ids))[:_IN_CHUNK]
-            if not chats:
-                return []
-            q = q.where(D.chat_id.in_(chats))
-        return list(q.order_by(D.sent_at.desc(), D.key).limit(limit).dicts())
+        if chat_ids is None:
+            return list(q.order_by(D.sent_at.desc(), D.key).limit(limit).dicts())
+        rows = []  # in chunks under the database's variable limit; a group's chats can be many
+        for chats in chunked(list(dict.fromkeys(chat_ids)), _IN_CHUNK):
+            rows.extend(q.where(D.chat_id.in_(chats)).order_by(D.sent_at.desc(), D.key).limit(limit).dicts())
+        return sorted(rows, key=lambda r: r["sent_at"], reverse=True)[:limit]  # stable: each chunk's order kept
 
     # --- feed tokens -----------------------------------------------------------------------------------
 

@@ -379,6 +379,10 @@ def _m4_hash_invites(m: SimpleNamespace) -> None:
                            (invite_hash(code), code))
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer taskbot."""
+
+
 MIGRATIONS = [_m1_create, _m2_definition, _m3_claims, _m4_hash_invites]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -392,7 +396,7 @@ def migrate(m: SimpleNamespace) -> list[int]:
             row = m.Meta.get_or_none(m.Meta.key == "schema_version")
             current = int(row.value) if row and row.value else 0
         if current > SCHEMA_VERSION:
-            raise RuntimeError(f"the database has schema version {current}, newer than this taskbot's "
+            raise SchemaTooNew(f"the database has schema version {current}, newer than this taskbot's "
                                f"{SCHEMA_VERSION}; upgrade taskbot")
         applied = []
         for version in range(current + 1, SCHEMA_VERSION + 1):

@@ -85,7 +85,7 @@ def test_backup_of_postgresql_points_to_pg_dump(tmp_path):
     result = taskbot("backup", str(tmp_path / "x"), "--db", "postgresql://u:secret@db.example/taskbot", cwd=ROOT,
                      http="127.0.0.1:8080")
     assert (result.returncode, result.stderr) == (
-        1, "backup: backup copies a SQLite database; for PostgreSQL use pg_dump (the database is db.example/taskbot)\n")
+        1, "backup: backup copies a SQLite database; for PostgreSQL use pg_dump (the database is postgresql://***@db.example/taskbot)\n")
 
 
 def test_backup_of_a_missing_database_names_it(tmp_path):

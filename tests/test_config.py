@@ -122,3 +122,10 @@ def test_reload_from_a_subdirectory_finds_the_pid_file_beside_the_configured_dat
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (f"reload: no running bot found through {project / 'state' / 'office.pid'}"
                                               " (FileNotFoundError); start it with `python bot.py`")
+
+
+def test_a_password_holding_an_at_sign_is_never_shown():
+    from taskbot.dburl import redact_url
+
+    assert redact_url("postgresql://u:p@ss@db.example/taskbot") == "postgresql://***@db.example/taskbot"
+    assert redact_url("data/taskbot.sqlite3") == "data/taskbot.sqlite3"

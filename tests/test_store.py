@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from taskbot import config
+from taskbot.dbcheck import DatabaseProblem
 from taskbot.registry import Document, Milestone, Registry, Settings, Task
 from taskbot.store import (INVITE_ALPHABET, SCHEMA_VERSION, InviteError, Store, connect_db, definition_hash,
                            ledger_key)
@@ -97,8 +98,10 @@ def test_migrations_are_idempotent_and_recorded(tmp_path):
     assert s.migrate() == [] and s.get_meta("k") == "v" and s.data_version() == 0
     s.set_meta("schema_version", str(SCHEMA_VERSION + 1))
     s.close()
-    with pytest.raises(RuntimeError, match="newer"):
+    with pytest.raises(DatabaseProblem) as problem:  # one clear line for every command, not a traceback
         Store.open(path)
+    assert str(problem.value) == (f"the database has schema version {SCHEMA_VERSION + 1}, newer than this "
+                                  f"taskbot's {SCHEMA_VERSION}; upgrade taskbot")
 
 
 # --- registry sync and task state ---------------------------------------------------------------------
@@ -423,3 +426,23 @@ def test_progress_of_all_tasks_in_time_order(store):
     store.add_progress("a", "u1", 1, "second", NOW + timedelta(hours=1))
     assert [(p.task_id, p.text) for p in store.progress()] == [("b", "first"), ("a", "second")]
     assert [p.text for p in store.progress("a")] == ["second"]
+
+
+def test_deliveries_to_more_chats_than_one_query_holds_are_all_found(store):
+    """A group's unit page asks for the ledger of many chats: past 500 of them, none may be dropped."""
+    chats = list(range(1, 1201))
+    store.record_sent([(f"t-1|due|{c}|2018-08-24", "t-1", "due", c, date(2018, 8, 24)) for c in chats], 7, NOW)
+    store.record_sent([("t-1|due|1200|2018-08-25", "t-1", "due", 1200, date(2018, 8, 25))], 8, NOW + timedelta(hours=1))
+    rows = store.deliveries(chat_ids=chats, limit=5000)
+    assert sorted({r["chat_id"] for r in rows}) == chats and len(rows) == 1201
+    assert rows[0]["day"] in ("2018-08-25", date(2018, 8, 25))  # newest first across the chunks
+    assert len(store.deliveries(chat_ids=chats, limit=3)) == 3
+
+
+def test_reopened_since_reports_each_reopening_once(store):
+    mark = store.last_audit_id()
+    store.audit("cli:op", "status", "t-1", "done", "open", None, NOW)
+    store.audit("cli:op", "status", "t-2", "open", "done", None, NOW)
+    reopened, mark = store.reopened_since(mark)
+    assert reopened == [("t-1", NOW)] and mark == store.last_audit_id()
+    assert store.reopened_since(mark) == ([], mark)
