@@ -169,6 +169,17 @@ def test_a_units_last_progress_survives_a_later_report_by_another_unit_on_the_sa
     assert figures["市城管局"].last_progress == NOW.date()
 
 
+def test_a_group_board_shows_what_the_groups_feed_shows(world):
+    """各县(市、区)政府's board: items naming the group (cw-01) and items naming a member only (cw-05 巩义市,
+    ws-01 荥阳市), as in the group's calendar feed."""
+    from taskbot.feeds import scope_filter
+
+    rows = world.snapshot().in_scope(("unit", "各县(市、区)政府"))
+    keep = scope_filter(world.registry, ("unit", "各县(市、区)政府"))
+    assert sorted(r.id for r in rows) == sorted(t.id for t in world.registry.tasks if keep(t)) == [
+        "cw-01", "cw-05", "ws-01"]
+
+
 def test_pages_send_a_csp_and_escape_registry_text(world, server):
     token = world.token()
     status, headers, body = get(server, token, "item/xs-01")

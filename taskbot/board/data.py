@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Iterable, Mapping
 
 from ..feeds import ProgressInfo as Progress  # the latest report per item, as the feeds show it
+from ..feeds import scope_filter
 from ..feeds import summarize_progress as summarize
 from ..model import ROLES, Registry, Task
 
@@ -161,14 +162,10 @@ class Snapshot:
 
     def in_scope(self, scope: tuple) -> list[Row]:
         """Rows of a board scope: ('all', _) | ('doc', NUMBER) | ('unit', NAME) | ('units', [NAMES])."""
-        kind, value = scope
-        if kind == "all":
+        if scope[0] == "all":
             return self.rows
-        if kind == "doc":
-            return [r for r in self.rows if r.task.doc == value]
-        names = [value] if kind == "unit" else list(value or ())
-        ids = {r.id for n in names for r, _, _ in self.unit_rows(n)}
-        return [r for r in self.rows if r.id in ids]
+        keep = scope_filter(self.registry, scope)  # the feeds' rule: a board shows what the same feed shows
+        return [r for r in self.rows if keep(r.task)]
 
     # --- figures ---------------------------------------------------------------------------------------
     def documents(self, rows: list[Row]) -> list[DocFigures]:

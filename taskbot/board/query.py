@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Mapping
-from urllib.parse import urlencode
 
 from .data import STATUSES, Row
 
@@ -34,13 +33,6 @@ class Filters:
                "offset": str(self.offset) if self.offset else None}
         out.update(override)
         return {k: v for k, v in out.items() if v not in (None, "")}
-
-    def query(self, **override) -> str:
-        args = self.args(**override)
-        return ("?" + urlencode(args)) if args else ""
-
-    def any(self) -> bool:
-        return bool(self.unit or self.doc or self.status or self.due_before or self.due_after)
 
 
 def parse(query: Mapping[str, str], resolve_unit=None, resolve_doc=None) -> Filters:

@@ -11,10 +11,6 @@ from .query import Filters, apply, page
 LIGHT_COLORS = {"red": "#d93025", "yellow": "#f2b600", "green": "#1e8e3e", "done": "#5f6368", "grey": "#bdc1c6"}
 
 
-def scope_rows(snap: Snapshot, scope: tuple) -> list[Row]:
-    return snap.in_scope(scope)
-
-
 def filtered(snap: Snapshot, rows: list[Row], f: Filters) -> list[Row]:
     unit_ids = {r.id for r, _, _ in snap.unit_rows(f.unit)} if f.unit else None
     return apply(rows, f, unit_ids)
@@ -162,5 +158,5 @@ def source_excerpt(lines: list[str] | None, line: int | None, before: int = 2, a
     return out
 
 
-__all__ = ["LIGHT_COLORS", "document", "filtered", "item", "item_list", "overdue", "overview", "scope_rows",
+__all__ = ["LIGHT_COLORS", "document", "filtered", "item", "item_list", "overdue", "overview",
            "source_excerpt", "timeline", "totals", "unit"]
