@@ -15,6 +15,7 @@ from typing import Iterable
 
 from peewee import Database, chunked, fn
 
+from .invites import MAX_USES
 from .store_models import (BUSY_TIMEOUT_MS, SCHEMA_VERSION, SQLITE_PRAGMAS,
                            AuditRow, ChatRow, FeedTokenRow, Invite, InviteError, ProgressRow, SchemaTooNew, connect_db,
                            SyncResult, TaskState, build_models, definition, definition_hash, from_utc_text,
@@ -338,8 +339,8 @@ class Store:
 
     def create_invite(self, unit: str, uses: int, expires_at: datetime | None, created_by, now: datetime) -> Invite:
         """A new invite; the returned code is shown once: the store keeps only its hash."""
-        if isinstance(uses, bool) or not isinstance(uses, int) or uses < 1:
-            raise ValueError(f"an invite needs at least one use, got {uses!r}")
+        if isinstance(uses, bool) or not isinstance(uses, int) or not 1 <= uses <= MAX_USES:
+            raise ValueError(f"an invite has 1 to {MAX_USES} uses, got {uses!r}")
         I = self.m.Invite
         with self.db.atomic():
             while True:
