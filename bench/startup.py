@@ -106,6 +106,7 @@ def main(argv=None) -> int:
         ours = [run_child("ours", s, work) for _ in range(a.repeat)]
         b, o = min(bare, key=lambda r: r["total"]), min(ours, key=lambda r: r["total"])
         ratio = o["total"] / b["total"]
+        failures = [] if ratio <= 3 else [f"time ratio {ratio:.2f} > 3"]
         print(f"start-up, {a.tasks} tasks ({size:.1f} MB YAML), best of {a.repeat} fresh processes:")
         print(f"  bare yaml.load(CSafeLoader): {b['total']:.3f} s")
         print(f"  ours: {o['total']:.3f} s = load+validate {o['load']:.3f} s + sync to fresh SQLite "
@@ -120,6 +121,8 @@ def main(argv=None) -> int:
         bm = run_child("bare", m, work)
         idle = run_child("idle", m, work)
         key = "hwm_mb" if om.get("hwm_mb") else "maxrss_mb"
+        if om[key] > 300:
+            failures.append(f"peak {om[key]:.0f} MB > 300 MB")
         print(f"peak memory, {a.memory_tasks} tasks ({size:.1f} MB YAML), peak RSS of a fresh process "
               f"({'VmHWM' if key == 'hwm_mb' else 'ru_maxrss'}; ru_maxrss in brackets):")
         print(f"  ours (load+validate+sync+agenda, {om['total']:.1f} s): {om[key]:.0f} MB [{om['maxrss_mb']:.0f}]  "
@@ -130,7 +133,7 @@ def main(argv=None) -> int:
               f"{om['total'] / bm['total']:.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ async def main(argv=None) -> int:
               f"{'met' if ratio <= 2 else 'NOT met'})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return 0 if ratio <= 2 and not any(r["bad"] for r in results) else 1
 
 
 if __name__ == "__main__":

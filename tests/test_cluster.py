@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 import synth  # noqa: E402
 from tests.helpers import project_copy
 
-FAILOVER_LIMIT = 15  # seconds: the bound for a follower to lead after the leader died
+FAILOVER_LIMIT = 60  # seconds to wait for a new leader: generous; the 15 s target is bench/failover.py's to measure
 
 
 def storm_setup(work: Path, db: str, chats: int):

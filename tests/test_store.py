@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from taskbot import config
+from tests.conftest import _unavailable
 from taskbot.dbcheck import DatabaseProblem
 from taskbot.registry import Document, Milestone, Registry, Settings, Task
 from taskbot.store import (INVITE_ALPHABET, SCHEMA_VERSION, InviteError, Store, connect_db, definition_hash,
@@ -339,14 +340,14 @@ def test_postgresql_same_models(postgres_url):
         try:
             import psycopg  # noqa: F401
         except ImportError:
-            pytest.skip("no PostgreSQL driver (pip install psycopg2-binary)")
+            _unavailable("no PostgreSQL driver (pip install psycopg2-binary)")
     url = postgres_url
     schema = f"taskbot_test_{uuid.uuid4().hex[:8]}"
     admin = connect_db(url)
     try:
         admin.connect()
     except Exception as exc:  # server there but not for us (auth, database)
-        pytest.skip(f"cannot connect to PostgreSQL: {exc}")
+        _unavailable(f"cannot connect to PostgreSQL: {exc}")
     admin.execute_sql(f'CREATE SCHEMA "{schema}"')
     try:
         s = Store.open(url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}")
