@@ -7,8 +7,6 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -27,6 +25,7 @@ from taskbot.service import Service
 from taskbot.store import Store
 
 from .test_feeds import HEAD_YAML, TASKS, UNITS_YAML
+from . import helpers
 from .test_web import Server
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -303,9 +302,7 @@ def test_weekly_report_figures(world, tmp_path):
 
 
 def taskbot(*args, cwd=ROOT):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TASKBOT_CLOCK": "2018-11-20T09:00:00+08:00"}
-    return subprocess.run([sys.executable, "-m", "taskbot", *args], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=120)
+    return helpers.taskbot(*args, cwd=cwd, env={"TASKBOT_CLOCK": "2018-11-20T09:00:00+08:00"})
 
 
 @pytest.mark.parametrize("args,message", [

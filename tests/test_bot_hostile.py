@@ -9,7 +9,7 @@ import pytest
 
 from taskbot.bot.flood import BURST
 from tests.test_bot import BOT, COORD, GROUP, LIAISON, REFUSAL, STRANGER, cfg, nine, run, running  # noqa: F401
-from tests.test_cli import taskbot
+from tests.helpers import taskbot
 
 STALE = "此按钮不在这条消息上(或已失效),未作任何更改。请发送 /tasks 获取最新列表。"
 

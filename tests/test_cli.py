@@ -12,15 +12,9 @@ import pytest
 
 from taskbot.commands import parse_duration
 from taskbot.store import Store
-from tests.helpers import free_port, project_copy, read_until
+from tests.helpers import free_port, project_copy, read_until, taskbot
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def taskbot(*args, env=None, cwd=ROOT):
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "taskbot", *args], capture_output=True, text=True, cwd=cwd,
-                          env=full_env, timeout=120)
 
 
 def test_invite_prints_the_code_as_its_last_line_and_it_redeems_once(tmp_path):

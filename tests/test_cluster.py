@@ -21,7 +21,7 @@ from .cluster import (ROOT, TOKEN, Emulator, Instance, carried_clock, free_port,
 
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import synth  # noqa: E402
-from tests.helpers import project_copy
+from tests.helpers import project_copy, taskbot
 
 FAILOVER_LIMIT = 60  # seconds to wait for a new leader: generous; the 15 s target is bench/failover.py's to measure
 
@@ -166,11 +166,6 @@ def test_webhook_mode_every_instance_answers_and_an_update_delivered_twice_is_ha
 
 def _repo_copy(tmp_path):
     return project_copy(tmp_path)
-
-
-def taskbot(*args, cwd, env=None):
-    return subprocess.run([sys.executable, "-m", "taskbot", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": ROOT, **(env or {})}, timeout=120)
 
 
 def test_a_second_instance_on_one_sqlite_file_is_refused_and_leaves_the_first_alone(tmp_path):
