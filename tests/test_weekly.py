@@ -71,6 +71,9 @@ def test_weekly_report_is_sent_once_per_week_and_caught_up_after_downtime(cfg):
             env.emu.fail_next("sendDocument", 500)
             assert await weekly.check() == []
             assert await weekly.check() == [COORD]
+            assert await weekly.check() == []  # recorded: not sent a second time
+            assert [d["filename"] for d in env.emu.documents][3:] == ["督查通报-2018-09-24.xlsx"]
+            assert env.store.sent_keys([f"report:weekly|weekly|{COORD}|2018-09-24"])
     asyncio.run(asyncio.wait_for(body(), 60))
 
 
