@@ -130,6 +130,8 @@ class Dispatcher:
         report.chats = len(by_chat)
         today = now.astimezone(registry.settings.tz).date()
         langs = self.store.chat_langs(by_chat)  # every chat of this dispatch, retries included
+        listing = {k for k, v in self.store.meta_values(CHECKINS_META.format(c) for c in by_chat).items()
+                   if v == "list"}  # chats whose digests list every check-in (/checkins list)
         leads = {}  # task id -> the units in charge, for the coordinators' overview by unit
         for ds in (*by_chat.values(), *context.values()):
             for d in ds:
@@ -164,8 +166,7 @@ class Dispatcher:
                         return
                 escalation = all(d.role == "coordinator" for d in items)
                 shown = items + [d for d in context.get(chat_id, ()) if (d.role == "coordinator") == escalation]
-                listed = any(d.reminder.due is None for d in shown) and self.store.get_meta(
-                    CHECKINS_META.format(chat_id)) == "list"
+                listed = CHECKINS_META.format(chat_id) in listing and any(d.reminder.due is None for d in shown)
                 parts = render(shown, today, lang, catch_up, leads, list_checkins=listed)
                 left = list(items)
                 try:

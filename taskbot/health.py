@@ -13,16 +13,8 @@ import json
 
 from aiohttp import web
 
-from .store_models import from_utc_text
-
 DB_TIMEOUT = 3.0
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
-
-
-def _probe(store) -> str | None:
-    """The stored last tick, read through a round trip to the database (raises when it is unreachable)."""
-    row = store.db.execute_sql(f"SELECT value FROM meta WHERE key = {store.db.param}", ("last_tick",)).fetchone()
-    return row[0] if row else None
 
 
 async def health_handler(request: web.Request) -> web.Response:
@@ -34,13 +26,13 @@ async def health_handler(request: web.Request) -> web.Response:
             "registry": service.registry.fingerprint, "instance": getattr(leadership, "owner", None),
             "mode": getattr(service, "mode", None)}
     try:
-        last = await asyncio.wait_for(asyncio.to_thread(_probe, service.store), DB_TIMEOUT)
+        last = await asyncio.wait_for(asyncio.to_thread(service.store.last_tick), DB_TIMEOUT)  # a round trip
     except Exception as exc:  # unreachable, timed out, or refused: the balancer should look elsewhere
         body.update(db="unreachable", error=exc.__class__.__name__, last_tick=None)
         return web.Response(status=503, text=json.dumps(body) + "\n", content_type="application/json",
                             headers=HEADERS)
     tz = service.registry.settings.tz  # in the registry's time zone, as operators read it
-    body.update(db="ok", last_tick=from_utc_text(last).astimezone(tz).isoformat() if last else None)
+    body.update(db="ok", last_tick=last.astimezone(tz).isoformat() if last else None)
     return web.Response(text=json.dumps(body) + "\n", content_type="application/json", headers=HEADERS)
 
 

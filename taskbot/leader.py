@@ -271,14 +271,5 @@ def startup_lock(url: str):
         conn.close()
 
 
-def leadership_for(url: str, store, owner: str | None = None):
-    """PgLeadership for a postgresql:// database, SoleLeadership for SQLite."""
-    from .dburl import sqlite_path
-
-    if "://" in url and sqlite_path(url) is None:
-        return PgLeadership(url, store, owner)
-    return SoleLeadership(store, owner)
-
-
-__all__ = ["BEAT", "Fence", "GRACE", "PgLeadership", "RETRY", "SoleLeadership", "instance_id", "leadership_for",
+__all__ = ["BEAT", "Fence", "GRACE", "PgLeadership", "RETRY", "SoleLeadership", "instance_id",
            "startup_lock", "with_app_name"]

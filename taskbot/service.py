@@ -59,6 +59,7 @@ class Service:
         last = store.last_tick()
         self.agenda = Agenda(registry, store.task_states(), last or clock.now())
         self._audit_mark = store.last_audit_id()  # status changes after it are news to the agenda
+        self._synced = (last, self._audit_mark)  # the stored state the agenda was built from (see resync)
 
     # --- who may do what -------------------------------------------------
     @property
@@ -175,9 +176,13 @@ class Service:
             self.agenda.reopen(task_id, min(at, now))
 
     def resync(self) -> None:
-        """Take up from the store after another instance led: the agenda from the stored last tick, nothing pending."""
-        self._audit_mark = self.store.last_audit_id()  # (before the states the new agenda reads)
-        self.agenda = Agenda(self.registry, self.store.task_states(), self.store.last_tick() or self.clock.now())
+        """Take up from the store after another instance led: the agenda from the stored last tick, nothing pending.
+        Nothing to do when no tick and no status change happened since the agenda was built (a first election)."""
+        mark, last = self.store.last_audit_id(), self.store.last_tick()  # (before the states the new agenda reads)
+        if (last, mark) == self._synced and self._ticked_at is None:
+            return
+        self._audit_mark, self._synced = mark, (last, mark)
+        self.agenda = Agenda(self.registry, self.store.task_states(), last or self.clock.now())
         self._ticked_at = None
         if self.dispatcher is not None:
             self.dispatcher.pending.clear()

@@ -16,10 +16,10 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from ..config import mask_token
 from ..i18n import cli_tr
 from .transport import TelegramTransport
+from .webhook import ALLOWED_UPDATES, register
 
 log = logging.getLogger("taskbot.bot.link")
 
-ALLOWED_UPDATES = ["message", "callback_query"]
 
 
 def _answer(exc: InvalidToken, token: str) -> str:
@@ -102,8 +102,6 @@ class TelegramLink:
             attempt += 1
         await self.application.start()
         if self.webhook:
-            from .webhook import register
-
             while True:
                 try:
                     await register(self.application, self.webhook)
